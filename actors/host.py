@@ -1,0 +1,190 @@
+"""Ray actors that host request actors.
+
+``RequestHost`` (named ``request-host-N``) is one shard: it holds many request actors as plain
+objects, journals to its own SQLite file, and rehydrates its open requests from that file when Ray
+restarts it. ``DedicatedRequest`` (named ``request-<id>``) runs one request actor as its own Ray
+actor, for request types configured ``placement: dedicated``; its shard's host creates it, keeps a
+stub pointing at it and forwards messages to it, so the gateway reaches every request the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+import ray
+from ray.util import metrics as ray_metrics
+
+from . import names
+from .errors import IdempotencyConflict, NotFound
+from .journal import SQLiteJournal
+from .models import RequestState, Status
+from .policy import Placement, TypePolicy
+from .request import RequestActor, public_json
+
+log = logging.getLogger(__name__)
+
+
+class _Metrics:
+    """Counters a host keeps: read by the gateway's /metrics and exported to the Ray dashboard."""
+
+    def __init__(self, host: str):
+        self.transitions: Counter[tuple[str, str, str]] = Counter()
+        self._ray = ray_metrics.Counter(
+            "switchboard_transitions",
+            description="Request status transitions, by request type and target status.",
+            tag_keys=("host", "requestType", "to"),
+        )
+        self._host = host
+
+    def transition(self, state: RequestState, previous: Status, current: Status) -> None:
+        self.transitions[(state.requestType, previous.value, current.value)] += 1
+        self._ray.inc(1, tags={"host": self._host, "requestType": state.requestType, "to": current.value})
+
+
+@ray.remote(max_restarts=-1, max_task_retries=3)
+class RequestHost:
+    def __init__(
+        self,
+        index: int,
+        journal_path: str,
+        policies: dict[str, TypePolicy],
+        replicas: dict[str, int],
+        namespace: str,
+    ):
+        self.name = names.host_name(index)
+        self.journal = SQLiteJournal(journal_path)
+        self.journal_path = journal_path
+        self.policies = policies
+        self.replicas = replicas
+        self.processes = names.processes(replicas, namespace)
+        self.namespace = namespace
+        self.metrics = _Metrics(self.name)
+        self.actors: dict[str, RequestActor] = {}
+        self.dedicated: dict[str, Any] = {}
+        self.creating: dict[str, asyncio.Future] = {}
+        self.rehydrated = 0
+        for state in self.journal.open_requests():  # a restart: bring back every open request
+            self._activate(state, resume=True)
+            self.rehydrated += 1
+        if self.rehydrated:
+            log.info("%s rehydrated %d open requests", self.name, self.rehydrated)
+
+    def _activate(self, state: RequestState, resume: bool) -> None:
+        policy = self.policies[state.requestType]
+        if policy.placement == Placement.dedicated:
+            self.dedicated[state.id] = DedicatedRequest.options(
+                name=names.dedicated_name(state.id), namespace=self.namespace, get_if_exists=True
+            ).remote(state, policy, self.journal_path, self.replicas, self.namespace)
+            return
+        actor = RequestActor(state, policy, self.journal, self.processes, self.metrics.transition)
+        self.actors[state.id] = actor
+        if resume:
+            actor.start()
+
+    # -- messages ---------------------------------------------------------------------------
+    async def create(self, state: RequestState) -> tuple[bool, bytes]:
+        """Create the request unless its id exists; ``(created, status)``. Journaled before it returns."""
+        rid = state.id
+        existing = await self._existing(rid)
+        if existing is not None:
+            if existing.bodyHash != state.bodyHash:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {state.idempotencyKey!r} was used for another request body ({rid})",
+                    "Idempotency-Key",
+                )
+            return False, await self.status(rid)
+        fut = self.creating[rid] = asyncio.get_running_loop().create_future()
+        try:
+            policy = self.policies[state.requestType]
+            if policy.placement == Placement.dedicated:
+                await RequestActor(state, policy, self.journal, self.processes).persist_created()
+                self._activate(state, resume=True)
+                body = public_json(state)
+            else:
+                actor = RequestActor(state, policy, self.journal, self.processes, self.metrics.transition)
+                await actor.persist_created()
+                self.actors[rid] = actor
+                actor.start()
+                body = actor.status_json()
+            fut.set_result(state)
+            return True, body
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved
+            raise
+        finally:
+            self.creating.pop(rid, None)
+
+    async def _existing(self, rid: str) -> RequestState | None:
+        if rid in self.creating:
+            try:
+                return await asyncio.shield(self.creating[rid])
+            except Exception:
+                return None  # the first create failed: this one may try again
+        if rid in self.actors:
+            return self.actors[rid].state
+        return self.journal.get(rid)
+
+    async def status(self, rid: str) -> bytes:
+        actor = self.actors.get(rid)
+        if actor is not None:
+            return actor.status_json()
+        stub = self.dedicated.get(rid)
+        if stub is not None:
+            return await stub.status.remote()
+        state = self.journal.get(rid)
+        if state is None:
+            raise NotFound(f"no request with id {rid}", "id")
+        return public_json(state)
+
+    async def cancel(self, rid: str, actor_name: str, reason: str | None) -> bytes:
+        actor = self.actors.get(rid)
+        if actor is not None:
+            body = await actor.cancel(actor_name, reason)
+            if actor.state.is_final:
+                self.actors.pop(rid, None)  # its state lives on in the journal
+            return body
+        stub = self.dedicated.get(rid)
+        if stub is not None:
+            body, final = await stub.cancel.remote(actor_name, reason)
+            if final:
+                self.dedicated.pop(rid, None)
+                ray.kill(stub)
+            return body
+        state = self.journal.get(rid)
+        if state is None:
+            raise NotFound(f"no request with id {rid}", "id")
+        # A final request that is no longer in memory: let the lifecycle table refuse the change.
+        restored = RequestActor(state, self.policies[state.requestType], self.journal, self.processes)
+        return await restored.cancel(actor_name, reason)
+
+    async def ping(self) -> dict[str, Any]:
+        return {"host": self.name, "active": len(self.actors), "dedicated": len(self.dedicated),
+                "rehydrated": self.rehydrated}
+
+    async def metrics_snapshot(self) -> dict[str, Any]:
+        return {"transitions": dict(self.metrics.transitions), "active": len(self.actors) + len(self.dedicated)}
+
+
+@ray.remote(max_restarts=-1, max_task_retries=3)
+class DedicatedRequest:
+    """One request actor in a Ray actor of its own (``request-<id>``), for heavy, long-lived types."""
+
+    def __init__(self, state: RequestState, policy: TypePolicy, journal_path: str, replicas: dict[str, int],
+                 namespace: str):
+        self.journal = SQLiteJournal(journal_path)
+        latest = self.journal.get(state.id) or state  # after a restart, the journal knows best
+        metrics = _Metrics(names.dedicated_name(state.id))
+        processes = names.processes(replicas, namespace)
+        self.actor = RequestActor(latest, policy, self.journal, processes, metrics.transition)
+        self.actor.start()
+
+    async def status(self) -> bytes:
+        return self.actor.status_json()
+
+    async def cancel(self, actor_name: str, reason: str | None) -> tuple[bytes, bool]:
+        body = await self.actor.cancel(actor_name, reason)
+        return body, self.actor.state.is_final

@@ -1,0 +1,279 @@
+"""The journal: append-only events per request plus one current-state row per request.
+
+``Journal`` is the interface the actors use; ``SQLiteJournal`` is the embedded default (one file per
+host shard, WAL mode, ``synchronous=FULL``). Writes go through one writer thread that commits every
+write waiting at that moment in one transaction (group commit), so an async actor never blocks on
+disk and a burst of creates costs one fsync, not one each. ``commit`` returns only once the rows
+are durable: that is what lets the gateway answer 201.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .models import FINAL_STATUSES, RequestState
+
+MAX_GROUP = 512
+
+
+def ts(dt: datetime) -> str:
+    """A fixed-width UTC timestamp, so that text order is time order."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Write:
+    """One request's new current state and the events that led to it, committed together."""
+
+    state: RequestState
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass
+class Query:
+    status: str | None = None
+    requestType: str | None = None
+    channel: str | None = None
+    partyId: str | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+class Journal(ABC):
+    """What request actors and hosts need from durable storage."""
+
+    @abstractmethod
+    async def commit(self, writes: list[Write]) -> None:
+        """Persist the writes atomically; return once they are durable."""
+
+    @abstractmethod
+    def get(self, request_id: str) -> RequestState | None: ...
+
+    @abstractmethod
+    def events(self, request_id: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def open_requests(self) -> list[RequestState]: ...
+
+    @abstractmethod
+    def query(self, q: Query) -> tuple[list[tuple[str, str, str]], int]:
+        """Rows ``(created_at, id, state_json)`` newest first, at most ``offset + limit``, and the total."""
+
+    @abstractmethod
+    def count_by_status(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    request_type TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    party_id TEXT,
+    idempotency_key TEXT,
+    campaign_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS requests_status ON requests(status);
+CREATE INDEX IF NOT EXISTS requests_party ON requests(party_id);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_request ON events(request_id, seq);
+"""
+
+UPSERT = """
+INSERT INTO requests (id, status, request_type, channel, direction, party_id, idempotency_key,
+                      campaign_id, created_at, updated_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+    state = excluded.state
+"""
+
+FINAL_SQL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _row(w: Write) -> tuple:
+    s = w.state
+    return (
+        s.id, s.status.value, s.requestType, s.channel.value, s.direction.value, s.party_id,
+        s.idempotencyKey, s.campaignId, ts(s.creationDate), ts(s.lastUpdate), s.model_dump_json(),
+    )
+
+
+class SQLiteReader:
+    """Reads of one shard file; safe from any thread (one connection per thread)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        setup = _connect(self.path)
+        setup.executescript(SCHEMA)
+        setup.close()
+        self._local = threading.local()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = _connect(self.path)
+        return conn
+
+    def get(self, request_id: str) -> RequestState | None:
+        row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return RequestState.model_validate_json(row[0]) if row else None
+
+    def events(self, request_id: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT seq, at, type, data FROM events WHERE request_id = ? ORDER BY seq", (request_id,)
+        ).fetchall()
+        return [{"seq": s, "at": at, "type": t, "data": json.loads(d)} for s, at, t, d in rows]
+
+    def open_requests(self) -> list[RequestState]:
+        rows = self._conn.execute(f"SELECT state FROM requests WHERE status NOT IN ({FINAL_SQL})").fetchall()
+        return [RequestState.model_validate_json(r[0]) for r in rows]
+
+    def query(self, q: Query) -> tuple[list[tuple[str, str, str]], int]:
+        where, args = [], []
+        for column, value in (
+            ("status", q.status), ("request_type", q.requestType), ("channel", q.channel), ("party_id", q.partyId)
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        conn = self._conn
+        total = conn.execute(f"SELECT count(*) FROM requests {clause}", args).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT created_at, id, state FROM requests {clause} ORDER BY created_at DESC, id DESC LIMIT ?",
+            [*args, q.offset + q.limit],
+        ).fetchall()
+        return rows, total
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self._conn.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
+        return dict(rows)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class SQLiteJournal(SQLiteReader, Journal):
+    """The embedded journal of one host shard: reads, plus a group-committing writer thread."""
+
+    def __init__(self, path: str | Path):
+        super().__init__(path)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name=f"journal-{self.path.stem}", daemon=True)
+        self._writer.start()
+
+    # -- writes -----------------------------------------------------------------------------
+    async def commit(self, writes: list[Write]) -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.put((writes, fut, loop))
+        await fut
+
+    def _write_loop(self) -> None:
+        conn = _connect(self.path)
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            stop = False
+            while len(batch) < MAX_GROUP:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            try:
+                self._apply(conn, [w for writes, _, _ in batch for w in writes])
+                results = [None] * len(batch)
+            except sqlite3.Error:
+                # One bad write must not fail its neighbours: retry each on its own.
+                results = []
+                for writes, _, _ in batch:
+                    try:
+                        self._apply(conn, writes)
+                        results.append(None)
+                    except sqlite3.Error as exc:  # reported to the one caller it belongs to
+                        results.append(exc)
+            for (_, fut, loop), exc in zip(batch, results):
+                _settle(fut, loop, exc)
+            if stop:
+                break
+        conn.close()
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, writes: list[Write]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(UPSERT, [_row(w) for w in writes])
+            conn.executemany(
+                "INSERT INTO events (request_id, at, type, data) VALUES (?, ?, ?, ?)",
+                [
+                    (w.state.id, ts(w.state.lastUpdate), etype, json.dumps(data, default=str))
+                    for w in writes
+                    for etype, data in w.events
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        super().close()
+
+
+def _settle(fut, loop, exc: BaseException | None) -> None:
+    def _set() -> None:
+        if fut.done():
+            return
+        if exc is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(exc)
+
+    try:
+        loop.call_soon_threadsafe(_set)
+    except RuntimeError:  # the caller's loop has closed; nobody is waiting any more
+        pass

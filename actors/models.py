@@ -1,0 +1,143 @@
+"""The request's state: one pydantic model that is journaled, rehydrated and returned by status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, WrapValidator
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+ShortText = Annotated[str, StringConstraints(max_length=256)]
+LongText = Annotated[str, StringConstraints(max_length=4000)]
+
+
+def _one_scalar_error(value: Any, handler: Any) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:  # one message, not one per branch of the union
+        raise ValueError("must be a string, number, boolean or null") from None
+
+
+Scalar = Annotated[str | int | float | bool | None, WrapValidator(_one_scalar_error)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Status(StrEnum):
+    acknowledged = "acknowledged"
+    rejected = "rejected"
+    in_progress = "inProgress"
+    pending = "pending"
+    held = "held"
+    resolved = "resolved"
+    cancelled = "cancelled"
+    closed = "closed"
+
+
+FINAL_STATUSES = frozenset({Status.rejected, Status.cancelled, Status.closed})
+
+
+class Direction(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Channel(StrEnum):
+    web = "web"
+    mobile = "mobile"
+    ivr = "ivr"
+    chat = "chat"
+    email = "email"
+    retail = "retail"
+    partner = "partner"
+    campaign = "campaign"
+    csr = "csr"
+
+
+class PartyRole(StrEnum):
+    customer = "customer"
+    prospect = "prospect"
+
+
+class ActivityStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+TERMINAL_ACTIVITY = frozenset({ActivityStatus.completed, ActivityStatus.failed, ActivityStatus.cancelled})
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class RelatedParty(Model):
+    id: Id
+    role: PartyRole = PartyRole.customer
+    name: ShortText | None = None
+
+
+class Activity(Model):
+    id: str
+    kind: str
+    process: str
+    status: ActivityStatus = ActivityStatus.pending
+    attempts: int = 0
+    createdAt: datetime = Field(default_factory=utcnow)
+    startedAt: datetime | None = None
+    endedAt: datetime | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class TimelineEntry(Model):
+    at: datetime = Field(default_factory=utcnow)
+    event: str
+    actor: str
+    fromStatus: Status | None = None
+    toStatus: Status | None = None
+    reason: str | None = None
+
+
+class RequestState(Model):
+    """Everything one request is. Serialised whole into the journal's current-state row."""
+
+    id: str
+    href: str
+    requestType: str
+    direction: Direction
+    channel: Channel
+    relatedParty: list[RelatedParty]
+    description: str | None = None
+    characteristics: dict[str, Scalar] = Field(default_factory=dict)
+    priority: int = 3
+    status: Status = Status.acknowledged
+    statusReason: str | None = None
+    placement: str = "hosted"
+    process: str
+    activities: list[Activity] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    assignee: str | None = None
+    references: list[dict[str, str]] = Field(default_factory=list)
+    idempotencyKey: str | None = None
+    bodyHash: str | None = Field(default=None, exclude=False)
+    externalId: str | None = None
+    campaignId: str | None = None
+    creationDate: datetime = Field(default_factory=utcnow)
+    lastUpdate: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def party_id(self) -> str | None:
+        return self.relatedParty[0].id if self.relatedParty else None
