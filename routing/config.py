@@ -1,0 +1,30 @@
+"""Settings, from the environment (``SWITCHBOARD_*``) with embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore")
+
+    bind: str = Field("127.0.0.1", description="Address the gateway listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the gateway.")
+    data_dir: Path = Field(Path("var"), description="Journal shards and the reference BSS live here.")
+    hosts: int = Field(2, ge=1, le=256, description="Number of request-host shards.")
+    routing_table: Path | None = Field(None, description="Routing table TOML; the embedded one when unset.")
+    demo_customers: int = Field(1000, ge=3, description="Customers generated when the BSS file is missing.")
+    ray_address: str | None = Field(None, description="Join this Ray cluster; unset starts a local Ray.")
+    namespace: str = Field("switchboard", description="Ray namespace of the named actors.")
+    dashboard: bool = Field(True, description="Start the Ray dashboard with a local Ray.")
+    dashboard_port: int = Field(8265, ge=1, le=65535)
+
+    def journal_path(self, shard: int) -> Path:
+        return self.data_dir / "journal" / f"shard-{shard}.db"
+
+    @property
+    def bss_path(self) -> Path:
+        return self.data_dir / "bss.db"

@@ -1,0 +1,76 @@
+"""The router actor (named ``router``): validate, classify, route and spawn a new request."""
+
+from __future__ import annotations
+
+import uuid
+import ray
+
+from actors import names
+from actors.errors import Invalid
+from actors.models import RequestState, TimelineEntry
+
+from .models import RequestCreate
+from .ring import HashRing
+from .table import RoutingTable
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f5d1e-7a4c-4c2e-9a57-5f1f0f4f2a11")
+API_PREFIX = "/api/v1/requests"
+
+
+def request_id(idempotency_key: str | None) -> str:
+    """A new id; derived from the Idempotency-Key when there is one, so every retry of a create
+    lands on the same id and so on the same host, which decides duplicates atomically."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key).hex
+
+
+class Classifier:
+    """The router's pure part: from a validated body to the initial state of the request."""
+
+    def __init__(self, table: RoutingTable):
+        self.table = table
+
+    def classify(self, body: RequestCreate, idempotency_key: str | None, actor: str) -> RequestState:
+        rt = self.table.requestTypes.get(body.requestType)
+        if rt is None:
+            known = ", ".join(sorted(self.table.requestTypes))
+            raise Invalid(f"unknown request type {body.requestType!r} (known: {known})", "requestType")
+        if body.direction not in rt.directions:
+            allowed = ", ".join(rt.directions)
+            raise Invalid(f"{body.requestType} requests must be {allowed}, not {body.direction}", "direction")
+        for name in rt.requiredCharacteristics:
+            if body.characteristics.get(name) in (None, ""):
+                raise Invalid(f"{body.requestType} needs the characteristic {name}", f"characteristics.{name}")
+        rid = request_id(idempotency_key)
+        return RequestState(
+            id=rid,
+            href=f"{API_PREFIX}/{rid}",
+            **body.model_dump(),
+            process=rt.process,
+            placement=rt.placement.value,
+            idempotencyKey=idempotency_key,
+            bodyHash=body.body_hash(),
+            timeline=[TimelineEntry(event="created", actor=actor, toStatus="acknowledged",
+                                    reason=f"routed to process {rt.process}")],
+        )
+
+
+@ray.remote(max_restarts=-1, max_task_retries=3)
+class Router:
+    def __init__(self, table: RoutingTable, hosts: int, namespace: str):
+        self.classifier = Classifier(table)
+        self.hosts = [names.lookup(names.host_name(i), namespace) for i in range(hosts)]
+        self.ring = HashRing(hosts)
+
+    async def create(
+        self, body: RequestCreate, idempotency_key: str | None, actor: str
+    ) -> tuple[bool, str, bytes]:
+        """``(created, id, status JSON)``; created is False for a repeat of an earlier create."""
+        state = self.classifier.classify(body, idempotency_key, actor)
+        host = self.hosts[self.ring.host_for(state.id)]
+        created, body_json = await host.create.remote(state)
+        return created, state.id, body_json
+
+    async def ping(self) -> str:
+        return "router"

@@ -1,0 +1,61 @@
+"""Start and stop the runtime: process actors, request hosts and the router, as named Ray actors.
+
+``Runtime`` is the supervisor: it owns what it starts, so when its driver exits (Ctrl-C on
+``switchboard serve``) Ray stops every one of them. State lives only in the journal and the BSS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ray
+
+from actors import names
+from actors.host import RequestHost
+from actors.process import ProcessActor
+from bss import demo
+
+from .config import Settings
+from .router import Router
+from .table import RoutingTable
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, table: RoutingTable | None = None):
+        self.settings = settings
+        self.table = table or RoutingTable.load(settings.routing_table)
+        self.processes: dict[str, list[Any]] = {}
+        self.hosts: list[Any] = []
+        self.router: Any = None
+
+    def start(self) -> Runtime:
+        s, ns = self.settings, self.settings.namespace
+        if demo.ensure(s.bss_path, s.demo_customers):
+            log.info("generated demo BSS data (%d customers) in %s", s.demo_customers, s.bss_path)
+        for kind, cfg in self.table.processes.items():
+            self.processes[kind] = [
+                ProcessActor.options(name=names.process_name(kind, n), namespace=ns).remote(kind, n, str(s.bss_path))
+                for n in range(cfg.replicas)
+            ]
+        policies = self.table.policies()
+        replicas = {kind: cfg.replicas for kind, cfg in self.table.processes.items()}
+        self.hosts = [
+            RequestHost.options(name=names.host_name(i), namespace=ns).remote(
+                i, str(s.journal_path(i)), policies, replicas, ns
+            )
+            for i in range(s.hosts)
+        ]
+        self.router = Router.options(name=names.ROUTER, namespace=ns).remote(self.table, s.hosts, ns)
+        # Wait until every actor has run its constructor (hosts have rehydrated their shard).
+        ray.get([self.router.ping.remote(), *(h.ping.remote() for h in self.hosts),
+                 *(p.ping.remote() for ps in self.processes.values() for p in ps)])
+        return self
+
+    def stop(self) -> None:
+        for handle in [self.router, *self.hosts, *(p for ps in self.processes.values() for p in ps)]:
+            if handle is not None:
+                ray.kill(handle, no_restart=True)
+        self.hosts, self.processes, self.router = [], {}, None

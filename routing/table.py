@@ -1,0 +1,87 @@
+"""The routing table: request type -> process kind, self-service rule, placement, SLA policy.
+
+Loaded from TOML (``routing/routing.toml`` is the embedded default) and validated with pydantic, so
+a wrong table fails at start-up naming the field, never at the first request.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from actors.models import Direction
+from actors.policy import Placement, RetryPolicy, TypePolicy
+
+DEFAULT_TABLE = Path(__file__).with_name("routing.toml")
+
+
+class SelfService(StrEnum):
+    always = "always"
+    never = "never"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProcessConfig(Strict):
+    replicas: int = Field(1, ge=1, le=64)
+
+
+class SlaPolicy(Strict):
+    responseMinutes: int = Field(ge=1)
+    resolutionMinutes: int = Field(ge=1)
+
+
+class RequestTypeConfig(Strict):
+    description: str = ""
+    process: str
+    activities: list[str] = Field(min_length=1)
+    directions: list[Direction] = Field(default_factory=lambda: [Direction.inbound])
+    requiredCharacteristics: list[str] = Field(default_factory=list)
+    selfService: SelfService = SelfService.always
+    placement: Placement = Placement.hosted
+    slaPolicy: str
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+
+class RoutingTable(Strict):
+    processes: dict[str, ProcessConfig]
+    slaPolicies: dict[str, SlaPolicy]
+    requestTypes: dict[str, RequestTypeConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> RoutingTable:
+        from actors.process import PROCESSES
+
+        for name in self.processes:
+            if name not in PROCESSES:
+                raise ValueError(f"processes.{name}: no such process kind (known: {', '.join(sorted(PROCESSES))})")
+        for name, rt in self.requestTypes.items():
+            if rt.process not in self.processes:
+                raise ValueError(f"requestTypes.{name}.process: {rt.process!r} is not in [processes]")
+            if rt.slaPolicy not in self.slaPolicies:
+                raise ValueError(f"requestTypes.{name}.slaPolicy: {rt.slaPolicy!r} is not in [slaPolicies]")
+            handler = PROCESSES[rt.process]
+            for step in rt.activities:
+                if step.startswith("_") or not callable(getattr(handler, step, None)):
+                    raise ValueError(f"requestTypes.{name}.activities: process {rt.process} has no activity {step!r}")
+        return self
+
+    def policies(self) -> dict[str, TypePolicy]:
+        """The per-type view the request actors get."""
+        return {
+            name: TypePolicy(
+                requestType=name, process=rt.process, activities=rt.activities, placement=rt.placement, retry=rt.retry,
+                selfService=rt.selfService == SelfService.always,
+            )
+            for name, rt in self.requestTypes.items()
+        }
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> RoutingTable:
+        with open(path or DEFAULT_TABLE, "rb") as f:
+            return cls.model_validate(tomllib.load(f))
