@@ -1,0 +1,1 @@
+"""The HTTP gateway (FastAPI, one process, a Ray driver) and the CLI."""

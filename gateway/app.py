@@ -1,0 +1,52 @@
+"""The FastAPI application: native API, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+
+from routing.client import RuntimeClient
+
+from . import problems
+from .metrics import LatencyMiddleware, Metrics
+from .routes import router as requests_router
+
+DESCRIPTION = """
+Switchboard manages every customer request: **Manage Request (Including Self Service)**, TM Forum
+eTOM 1.3.5.9.1. Submit a request, follow its status (activities and timeline), list and cancel.
+
+Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` and, for
+invalid input, `errors[].field` naming the field.
+"""
+
+
+def create_app(runtime: RuntimeClient) -> FastAPI:
+    app = FastAPI(title="Switchboard", version="0.1.0", description=DESCRIPTION)
+    app.state.runtime = runtime
+    app.state.metrics = metrics = Metrics()
+    problems.install(app)
+    app.include_router(requests_router)
+    app.add_middleware(LatencyMiddleware, metrics=metrics)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """200 while the gateway process serves HTTP."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness",
+             responses={503: {"description": "The router or a host does not answer (problem details)."}})
+    async def readyz() -> Response:
+        """200 only when the router and every request host answer."""
+        checks = await runtime.ready()
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        bad = ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok")
+        return problems.problem(503, "runtime.not_ready", "Runtime not ready", bad, "/readyz",
+                                headers={"Retry-After": "1"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics_endpoint() -> Response:
+        body = metrics.render(await runtime.snapshot())
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app

@@ -1,0 +1,88 @@
+"""RFC 9457 problem details: every error the API answers is mapped here, in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ray
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from actors.errors import Conflict, Invalid, NotFound, NotReady, SwitchboardError
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://switchboard.example/problems/"
+
+STATUS_OF: list[tuple[type[SwitchboardError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 422),
+    (NotReady, 503),
+]
+
+
+def problem(status: int, code: str, title: str, detail: str, instance: str | None = None,
+            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code}
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def on_domain(request: Request, exc: SwitchboardError) -> JSONResponse:
+    status = next((s for cls, s in STATUS_OF if isinstance(exc, cls)), 500)
+    errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return problem(status, exc.code, exc.title, exc.detail, request.url.path, errors, headers)
+
+
+async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errs = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errs):
+        msg = next(e for e in errs if e.get("type") == "json_invalid").get("ctx", {}).get("error", "invalid JSON")
+        return problem(400, "request.malformed", "Malformed JSON", f"The body is not valid JSON: {msg}",
+                       request.url.path, [{"field": "body", "message": str(msg)}])
+    errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in errs]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "request.validation", "Invalid request", detail, request.url.path, errors)
+
+
+async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "http.not_found", 405: "http.method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path,
+                   headers=getattr(exc, "headers", None))
+
+
+async def on_ray(request: Request, exc: ray.exceptions.RayError) -> JSONResponse:
+    if isinstance(exc, SwitchboardError):  # a domain error raised in an actor arrives wrapped
+        return await on_domain(request, exc)
+    if isinstance(exc, ray.exceptions.RayTaskError):  # a bug in an actor: say so, log the cause
+        log.error("actor error on %s: %s", request.url.path, exc)
+        return problem(500, "runtime.internal", "Internal error",
+                       f"An actor failed handling this call ({type(exc.cause).__name__}); it is logged.",
+                       request.url.path)
+    # A host or the router died or restarted mid-call: the caller may retry (creates with an
+    # Idempotency-Key are safe to retry; an acknowledged create is never lost).
+    log.warning("runtime unavailable for %s: %s", request.url.path, type(exc).__name__)
+    return problem(503, "runtime.unavailable", "Runtime unavailable",
+                   f"The request runtime did not answer ({type(exc).__name__}); retry shortly.",
+                   request.url.path, headers={"Retry-After": "1"})
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SwitchboardError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ray.exceptions.RayError, on_ray)

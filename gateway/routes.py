@@ -1,0 +1,101 @@
+"""Native API routes under /api/v1."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+
+from actors.journal import Query as JournalQuery
+from actors.models import Channel, Id, Status
+from routing.client import RuntimeClient
+from routing.models import IdempotencyKey, RequestCreate
+
+from .metrics import Metrics
+from .schemas import CancelBody, RequestRead
+
+JSON = "application/json"
+API_ACTOR = "api"  # who acted, until authentication names the caller
+
+router = APIRouter(prefix="/api/v1", tags=["requests"])
+
+
+def runtime(request: Request) -> RuntimeClient:
+    return request.app.state.runtime
+
+
+def metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+Runtime = Annotated[RuntimeClient, Depends(runtime)]
+AppMetrics = Annotated[Metrics, Depends(metrics)]
+RequestId = Annotated[Id, Path(description="The request id.")]
+
+PROBLEMS = {
+    404: {"description": "No request with this id (problem details)."},
+    409: {"description": "Invalid transition or Idempotency-Key conflict (problem details)."},
+    422: {"description": "A field is invalid; `errors[].field` names it (problem details)."},
+    503: {"description": "The runtime is not ready; retry after `Retry-After` (problem details)."},
+}
+
+
+@router.post(
+    "/requests",
+    status_code=201,
+    response_model=RequestRead,
+    responses={200: {"model": RequestRead, "description": "The same Idempotency-Key and body were seen before: "
+                     "the first request, unchanged."}, **PROBLEMS},
+    summary="Submit a request",
+)
+async def create_request(
+    body: RequestCreate,
+    rt: Runtime,
+    m: AppMetrics,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Validate, route and journal a new request. Answers 201 with `Location` once the request is on
+    disk; fulfilment goes on in the background (follow it with GET)."""
+    created, rid, state = await rt.create(body, idempotency_key, API_ACTOR)
+    if created:
+        m.created.labels(body.requestType, body.channel.value).inc()
+    return Response(state, status_code=201 if created else 200, media_type=JSON,
+                    headers={"Location": f"/api/v1/requests/{rid}"})
+
+
+@router.get("/requests/{request_id}", response_model=RequestRead, responses=PROBLEMS, summary="Status of a request")
+async def get_request(request_id: RequestId, rt: Runtime) -> Response:
+    """Answered by the request actor itself while the request is open, from the journal after."""
+    return Response(await rt.status(request_id), media_type=JSON)
+
+
+@router.get("/requests", response_model=list[RequestRead], summary="List requests",
+            responses={200: {"headers": {"X-Total-Count": {"description": "Matching requests in all.",
+                                                              "schema": {"type": "integer"}}}}})
+async def list_requests(
+    rt: Runtime,
+    response: Response,
+    status: Status | None = None,
+    requestType: Annotated[str | None, Query(max_length=64)] = None,
+    channel: Channel | None = None,
+    party_id: Annotated[Id | None, Query(alias="relatedParty.id")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Response:
+    """Newest first, from the journal's current-state rows. `X-Total-Count` gives the number of
+    matching requests, `X-Result-Count` the number in this page."""
+    q = JournalQuery(status=status.value if status else None, requestType=requestType,
+                     channel=channel.value if channel else None, partyId=party_id, offset=offset, limit=limit)
+    items, total = await rt.list(q)
+    return Response(json.dumps(items), media_type=JSON,
+                    headers={"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
+
+
+@router.post("/requests/{request_id}/cancel", response_model=RequestRead, responses=PROBLEMS,
+             summary="Cancel a request")
+async def cancel_request(request_id: RequestId, rt: Runtime,
+                         body: Annotated[CancelBody | None, Body()] = None) -> Response:
+    """Cancels the request and every activity still running. 409 when the request is final or
+    already resolved."""
+    return Response(await rt.cancel(request_id, API_ACTOR, body.reason if body else None), media_type=JSON)

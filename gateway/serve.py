@@ -1,0 +1,68 @@
+"""``switchboard serve``: start Ray, the runtime and the gateway in one process; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import logging
+
+import ray
+import uvicorn
+
+from routing.client import RuntimeClient
+from routing.config import Settings
+from routing.runtime import Runtime
+
+from .app import create_app
+
+log = logging.getLogger("switchboard")
+
+
+def start_ray(settings: Settings) -> None:
+    if settings.ray_address:
+        ray.init(address=settings.ray_address, namespace=settings.namespace)
+        return
+    ray.init(
+        address="local",
+        namespace=settings.namespace,
+        include_dashboard=settings.dashboard,
+        dashboard_host="127.0.0.1",
+        dashboard_port=settings.dashboard_port,
+    )
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    start_ray(settings)
+    runtime = Runtime(settings).start()
+    try:
+        app = create_app(RuntimeClient(settings))
+        base = f"http://{settings.bind}:{settings.port}"
+        banner = [
+            f"Switchboard is up: {len(runtime.hosts)} request hosts, data in {settings.data_dir.resolve()}",
+            f"  API docs:   {base}/docs",
+            f"  API:        {base}/api/v1/requests",
+            f"  metrics:    {base}/metrics",
+        ]
+        if settings.dashboard and not settings.ray_address:
+            banner.append(f"  Ray dashboard: http://127.0.0.1:{settings.dashboard_port} "
+                          "(token: ~/.ray/auth_token)")
+        banner.append("Ctrl-C stops everything; the journal keeps every request.")
+        config = uvicorn.Config(app, host=settings.bind, port=settings.port, log_level="warning",
+                                access_log=False)
+        server = uvicorn.Server(config)
+        original_startup = server.startup
+
+        async def startup(sockets=None):
+            await original_startup(sockets)
+            print("\n".join(banner), flush=True)
+
+        server.startup = startup
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+            pass
+    finally:
+        print("stopping Switchboard...", flush=True)
+        runtime.stop()
+        ray.shutdown()
+        print("stopped.", flush=True)
