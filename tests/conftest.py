@@ -1,0 +1,102 @@
+"""One Ray instance for the whole session; runtimes in their own namespaces and data directories."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import ray
+
+from gateway.app import create_app
+from routing.client import RuntimeClient
+from routing.config import Settings
+from routing.runtime import Runtime
+from routing.table import RoutingTable
+
+DEMO_CUSTOMERS = 200
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_session():
+    ray.init(num_cpus=2, include_dashboard=False, namespace="tests", log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+class Live:
+    """A started runtime with a gateway app and an HTTP client talking to it in-process."""
+
+    def __init__(self, settings: Settings, table: RoutingTable | None = None):
+        self.settings = settings
+        self.runtime = Runtime(settings, table).start()
+        self.client_rt = RuntimeClient(settings)
+        self.app = create_app(self.client_rt)
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://switchboard")
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        self.runtime.stop()
+
+
+def make_settings(data_dir: Path, **kw) -> Settings:
+    return Settings(data_dir=data_dir, namespace=f"t-{uuid.uuid4().hex[:8]}", hosts=2,
+                    demo_customers=DEMO_CUSTOMERS, dashboard=False, **kw)
+
+
+@pytest.fixture(scope="session")
+def settings_factory(tmp_path_factory):
+    def make(**kw) -> Settings:
+        return make_settings(tmp_path_factory.mktemp("data"), **kw)
+    return make
+
+
+@pytest_asyncio.fixture(scope="session")
+async def live(settings_factory):
+    rt = Live(settings_factory())
+    yield rt
+    await rt.aclose()
+
+
+@pytest.fixture
+def http(live) -> httpx.AsyncClient:
+    return live.http
+
+
+def inquiry(account: str = "BA-0001", party: str = "CUST-0001", **extra) -> dict:
+    body = {
+        "requestType": "billingInquiry",
+        "direction": "inbound",
+        "channel": "web",
+        "relatedParty": [{"id": party, "role": "customer"}],
+        "characteristics": {"billingAccountId": account},
+    }
+    body.update(extra)
+    return body
+
+
+async def eventually(probe: Callable[[], Awaitable[object]], timeout: float = 30.0, interval: float = 0.05):
+    """Poll ``probe`` until it returns a truthy value (returned) or the deadline passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = await probe()
+        except (httpx.HTTPError, ray.exceptions.RayError) as exc:
+            last = exc
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def wait_status(http: httpx.AsyncClient, rid: str, status: str, timeout: float = 30.0) -> dict:
+    async def probe():
+        r = await http.get(f"/api/v1/requests/{rid}")
+        return r.json() if r.status_code == 200 and r.json()["status"] == status else None
+    return await eventually(probe, timeout)

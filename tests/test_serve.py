@@ -1,0 +1,90 @@
+"""What a new user does: `switchboard serve` (as `make run` does), submit, Ctrl-C, start again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import inquiry
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(data_dir, port) -> subprocess.Popen:
+    env = {**os.environ, "SWITCHBOARD_PORT": str(port), "SWITCHBOARD_DATA_DIR": str(data_dir),
+           "SWITCHBOARD_DASHBOARD": "false", "SWITCHBOARD_DEMO_CUSTOMERS": "50"}
+    env.pop("RAY_ADDRESS", None)
+    return subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def wait_ready(proc: subprocess.Popen, base: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited early:\n{proc.stdout.read()}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail("serve did not become ready")
+
+
+def ctrl_c(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("serve did not stop on Ctrl-C")
+    assert proc.returncode == 0, out
+    return out
+
+
+def poll(url: str, status: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = httpx.get(url, timeout=5).json()
+        if body["status"] == status:
+            return body
+        time.sleep(0.1)
+    pytest.fail(f"{url} never became {status}: {body}")
+
+
+@pytest.mark.timeout(400)
+def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start(tmp_path, port)
+    try:
+        wait_ready(proc, base)
+        resolved = httpx.post(f"{base}/api/v1/requests", json=inquiry()).json()
+        held = httpx.post(f"{base}/api/v1/requests", json=inquiry(account="BA-9999")).json()
+        done = poll(f"{base}{resolved['href']}", "resolved")
+        waiting = poll(f"{base}{held['href']}", "held")
+        assert done["result"]["balance"] == {"value": 42.5, "unit": "EUR"}
+    finally:
+        out = ctrl_c(proc)
+    assert f"{base}/docs" in out and "stopped." in out
+
+    proc = start(tmp_path, port)
+    try:
+        wait_ready(proc, base)
+        assert httpx.get(f"{base}{resolved['href']}").json() == done
+        assert httpx.get(f"{base}{held['href']}").json() == waiting
+        assert httpx.get(f"{base}/api/v1/requests").headers["X-Total-Count"] == "2"
+    finally:
+        ctrl_c(proc)
