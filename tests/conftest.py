@@ -22,7 +22,13 @@ from routing.table import RoutingTable
 DEMO_CUSTOMERS = 200
 
 
-@pytest.fixture(scope="session", autouse=True)
+def pytest_collection_modifyitems(items):
+    """Tests that start their own Ray (a real `switchboard serve`) run first, before the session's
+    Ray instance exists, so that two Ray instances never share this machine."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("own_ray") else 1)
+
+
+@pytest.fixture(scope="session")
 def ray_session():
     ray.init(num_cpus=2, include_dashboard=False, namespace="tests", log_to_driver=False)
     yield
@@ -57,7 +63,7 @@ def settings_factory(tmp_path_factory):
 
 
 @pytest_asyncio.fixture(scope="session")
-async def live(settings_factory):
+async def live(ray_session, settings_factory):
     rt = Live(settings_factory())
     yield rt
     await rt.aclose()

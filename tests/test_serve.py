@@ -64,6 +64,7 @@ def poll(url: str, status: str, timeout: float = 30) -> dict:
     pytest.fail(f"{url} never became {status}: {body}")
 
 
+@pytest.mark.own_ray
 @pytest.mark.timeout(400)
 def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
     port = free_port()

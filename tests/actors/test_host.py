@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import ray
 
 from routing.ring import HashRing
 from tests.conftest import Live, eventually, inquiry, make_settings, wait_status
+
+pytestmark = pytest.mark.usefixtures("ray_session")
 
 SETTLED = {"resolved", "held", "cancelled"}
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import ray
 
 from actors.names import dedicated_name, process_name
 from routing.table import RoutingTable
 from tests.conftest import Live, eventually, inquiry, make_settings, wait_status
+
+
+pytestmark = pytest.mark.usefixtures("ray_session")
 
 
 def table_with(**changes) -> RoutingTable:
