@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -54,6 +55,11 @@ def ctrl_c(proc: subprocess.Popen) -> str:
     return out
 
 
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60)
+
+
 def poll(url: str, status: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,7 +79,9 @@ def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
     try:
         wait_ready(proc, base)
         resolved = httpx.post(f"{base}/api/v1/requests", json=inquiry()).json()
-        held = httpx.post(f"{base}/api/v1/requests", json=inquiry(account="BA-9999")).json()
+        submitted = cli("submit", "--api", base, "--key", "cli-1", stdin=json.dumps(inquiry(account="BA-9999")))
+        assert submitted.returncode == 0, submitted.stderr
+        held = json.loads(submitted.stdout)
         done = poll(f"{base}{resolved['href']}", "resolved")
         waiting = poll(f"{base}{held['href']}", "held")
         assert done["result"]["balance"] == {"value": 42.5, "unit": "EUR"}
@@ -84,6 +92,12 @@ def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
     proc = start(tmp_path, port)
     try:
         wait_ready(proc, base)
+        shown = cli("status", resolved["id"], "--api", base)
+        assert shown.returncode == 0 and json.loads(shown.stdout) == done
+        listed = cli("requests", "--api", base, "--status", "held")
+        assert "1 request(s)" in listed.stdout and held["id"] in listed.stdout
+        missing = cli("status", "0" * 32, "--api", base)
+        assert missing.returncode == 1 and "request.not_found" in missing.stdout
         assert httpx.get(f"{base}{resolved['href']}").json() == done
         assert httpx.get(f"{base}{held['href']}").json() == waiting
         assert httpx.get(f"{base}/api/v1/requests").headers["X-Total-Count"] == "2"
