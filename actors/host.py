@@ -22,7 +22,7 @@ from .errors import IdempotencyConflict, NotFound
 from .journal import SQLiteJournal
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
-from .request import RequestActor, public_json
+from .request import RequestActor
 
 log = logging.getLogger(__name__)
 
@@ -67,66 +67,62 @@ class RequestHost:
         self.creating: dict[str, asyncio.Future] = {}
         self.rehydrated = 0
         for state in self.journal.open_requests():  # a restart: bring back every open request
-            self._activate(state, resume=True)
+            self._activate(state)
             self.rehydrated += 1
         if self.rehydrated:
             log.info("%s rehydrated %d open requests", self.name, self.rehydrated)
 
-    def _activate(self, state: RequestState, resume: bool) -> None:
+    def _actor(self, state: RequestState) -> RequestActor:
+        return RequestActor(state, self.policies[state.requestType], self.journal, self.processes,
+                            self.metrics.transition)
+
+    def _activate(self, state: RequestState) -> None:
         policy = self.policies[state.requestType]
         if policy.placement == Placement.dedicated:
             self.dedicated[state.id] = DedicatedRequest.options(
                 name=names.dedicated_name(state.id), namespace=self.namespace, get_if_exists=True
             ).remote(state, policy, self.journal_path, self.replicas, self.namespace)
             return
-        actor = RequestActor(state, policy, self.journal, self.processes, self.metrics.transition)
-        self.actors[state.id] = actor
-        if resume:
-            actor.start()
+        actor = self.actors[state.id] = self._actor(state)
+        actor.start()
 
     # -- messages ---------------------------------------------------------------------------
-    async def create(self, state: RequestState) -> tuple[bool, bytes]:
+    async def create(self, state: RequestState, body_hash: str) -> tuple[bool, bytes]:
         """Create the request unless its id exists; ``(created, status)``. Journaled before it returns."""
         rid = state.id
-        existing = await self._existing(rid)
-        if existing is not None:
-            if existing.bodyHash != state.bodyHash:
-                raise IdempotencyConflict(
-                    f"Idempotency-Key {state.idempotencyKey!r} was used for another request body ({rid})",
-                    "Idempotency-Key",
-                )
-            return False, await self.status(rid)
+        if state.idempotencyKey is not None:  # an id derived from a key may exist already
+            existing = await self._body_hash(rid)
+            if existing is not None:
+                if existing != body_hash:
+                    raise IdempotencyConflict(
+                        f"Idempotency-Key {state.idempotencyKey!r} was used for another request body ({rid})",
+                        "Idempotency-Key")
+                return False, await self.status(rid)
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
-            policy = self.policies[state.requestType]
-            if policy.placement == Placement.dedicated:
-                await RequestActor(state, policy, self.journal, self.processes).persist_created()
-                self._activate(state, resume=True)
-                body = public_json(state)
+            actor = self._actor(state)
+            await actor.persist_created(body_hash)
+            if self.policies[state.requestType].placement == Placement.dedicated:
+                self._activate(state)
             else:
-                actor = RequestActor(state, policy, self.journal, self.processes, self.metrics.transition)
-                await actor.persist_created()
                 self.actors[rid] = actor
                 actor.start()
-                body = actor.status_json()
-            fut.set_result(state)
-            return True, body
+            fut.set_result(body_hash)
+            return True, actor.status_json()
         except BaseException as exc:
             fut.set_exception(exc)
-            fut.exception()  # mark retrieved
+            fut.exception()  # retrieved: a waiting duplicate sees it through _body_hash
             raise
         finally:
             self.creating.pop(rid, None)
 
-    async def _existing(self, rid: str) -> RequestState | None:
+    async def _body_hash(self, rid: str) -> str | None:
         if rid in self.creating:
             try:
                 return await asyncio.shield(self.creating[rid])
             except Exception:
                 return None  # the first create failed: this one may try again
-        if rid in self.actors:
-            return self.actors[rid].state
-        return self.journal.get(rid)
+        return self.journal.body_hash(rid)
 
     async def status(self, rid: str) -> bytes:
         actor = self.actors.get(rid)
@@ -135,31 +131,33 @@ class RequestHost:
         stub = self.dedicated.get(rid)
         if stub is not None:
             return await stub.status.remote()
-        state = self.journal.get(rid)
-        if state is None:
+        body = self.journal.state_json(rid)
+        if body is None:
             raise NotFound(f"no request with id {rid}", "id")
-        return public_json(state)
+        return body.encode()
 
     async def cancel(self, rid: str, actor_name: str, reason: str | None) -> bytes:
+        return await self.act(rid, "cancel", actor_name, {"reason": reason})
+
+    async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
+        """An action on a request (``cancel``, or one of its flow's actions)."""
         actor = self.actors.get(rid)
-        if actor is not None:
-            body = await actor.cancel(actor_name, reason)
-            if actor.state.is_final:
-                self.actors.pop(rid, None)  # its state lives on in the journal
-            return body
-        stub = self.dedicated.get(rid)
-        if stub is not None:
-            body, final = await stub.cancel.remote(actor_name, reason)
+        if actor is None and rid in self.dedicated:
+            stub = self.dedicated[rid]
+            body, final = await stub.act.remote(action, actor_name, data)
             if final:
                 self.dedicated.pop(rid, None)
                 ray.kill(stub)
             return body
-        state = self.journal.get(rid)
-        if state is None:
-            raise NotFound(f"no request with id {rid}", "id")
-        # A final request that is no longer in memory: let the lifecycle table refuse the change.
-        restored = RequestActor(state, self.policies[state.requestType], self.journal, self.processes)
-        return await restored.cancel(actor_name, reason)
+        if actor is None:  # a final request no longer in memory: its actor refuses the change
+            state = self.journal.get(rid)
+            if state is None:
+                raise NotFound(f"no request with id {rid}", "id")
+            actor = self._actor(state)
+        body = await _act(actor, action, actor_name, data)
+        if actor.state.is_final:
+            self.actors.pop(rid, None)  # its state lives on in the journal
+        return body
 
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "active": len(self.actors), "dedicated": len(self.dedicated),
@@ -167,6 +165,12 @@ class RequestHost:
 
     async def metrics_snapshot(self) -> dict[str, Any]:
         return {"transitions": dict(self.metrics.transitions), "active": len(self.actors) + len(self.dedicated)}
+
+
+async def _act(actor: RequestActor, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
+    if action == "cancel":
+        return await actor.cancel(actor_name, data.get("reason"))
+    return await actor.act(action, actor_name, data)
 
 
 @ray.remote(max_restarts=-1, max_task_retries=3)
@@ -185,6 +189,6 @@ class DedicatedRequest:
     async def status(self) -> bytes:
         return self.actor.status_json()
 
-    async def cancel(self, actor_name: str, reason: str | None) -> tuple[bytes, bool]:
-        body = await self.actor.cancel(actor_name, reason)
+    async def act(self, action: str, actor_name: str, data: dict[str, Any]) -> tuple[bytes, bool]:
+        body = await _act(self.actor, action, actor_name, data)
         return body, self.actor.state.is_final

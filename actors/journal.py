@@ -32,10 +32,15 @@ def ts(dt: datetime) -> str:
 
 @dataclass
 class Write:
-    """One request's new current state and the events that led to it, committed together."""
+    """One request's new current state and the events that led to it, committed together.
+
+    ``state_json`` is the state serialised once by the caller (the same bytes answer status
+    queries); ``events`` are ``(type, JSON text)``; ``body_hash`` is set on the create only."""
 
     state: RequestState
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state_json: str
+    events: list[tuple[str, str]] = field(default_factory=list)
+    body_hash: str | None = None
 
 
 @dataclass
@@ -59,6 +64,18 @@ class Journal(ABC):
     def get(self, request_id: str) -> RequestState | None: ...
 
     @abstractmethod
+    def body_hash(self, request_id: str) -> str | None:
+        """The hash of the create body (for Idempotency-Key checks); None if unknown."""
+
+    @abstractmethod
+    def body_hash(self, request_id: str) -> str | None:
+        row = self._conn.execute("SELECT body_hash FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return row[0] if row else None
+
+    def state_json(self, request_id: str) -> str | None:
+        row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return row[0] if row else None
+
     def events(self, request_id: str) -> list[dict[str, Any]]: ...
 
     @abstractmethod
@@ -84,7 +101,12 @@ CREATE TABLE IF NOT EXISTS requests (
     direction TEXT NOT NULL,
     party_id TEXT,
     idempotency_key TEXT,
+    body_hash TEXT,
     campaign_id TEXT,
+    priority INTEGER NOT NULL DEFAULT 3,
+    queue TEXT,
+    assignee TEXT,
+    claim_expires_at TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     state TEXT NOT NULL
@@ -92,6 +114,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS requests_status ON requests(status);
 CREATE INDEX IF NOT EXISTS requests_party ON requests(party_id);
+CREATE INDEX IF NOT EXISTS requests_queue ON requests(queue) WHERE queue IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id TEXT NOT NULL,
@@ -104,10 +127,12 @@ CREATE INDEX IF NOT EXISTS events_request ON events(request_id, seq);
 
 UPSERT = """
 INSERT INTO requests (id, status, request_type, channel, direction, party_id, idempotency_key,
-                      campaign_id, created_at, updated_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      body_hash, campaign_id, priority, queue, assignee, claim_expires_at,
+                      created_at, updated_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-    state = excluded.state
+    priority = excluded.priority, queue = excluded.queue, assignee = excluded.assignee,
+    claim_expires_at = excluded.claim_expires_at, state = excluded.state
 """
 
 FINAL_SQL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
@@ -125,7 +150,8 @@ def _row(w: Write) -> tuple:
     s = w.state
     return (
         s.id, s.status.value, s.requestType, s.channel.value, s.direction.value, s.party_id,
-        s.idempotencyKey, s.campaignId, ts(s.creationDate), ts(s.lastUpdate), s.model_dump_json(),
+        s.idempotencyKey, w.body_hash, s.campaignId, s.priority, s.queue, s.assignee,
+        ts(s.claimExpiresAt) if s.claimExpiresAt else None, ts(s.creationDate), ts(s.lastUpdate), w.state_json,
     )
 
 
@@ -150,6 +176,14 @@ class SQLiteReader:
     def get(self, request_id: str) -> RequestState | None:
         row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()
         return RequestState.model_validate_json(row[0]) if row else None
+
+    def body_hash(self, request_id: str) -> str | None:
+        row = self._conn.execute("SELECT body_hash FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return row[0] if row else None
+
+    def state_json(self, request_id: str) -> str | None:
+        row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return row[0] if row else None
 
     def events(self, request_id: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(
@@ -181,6 +215,14 @@ class SQLiteReader:
     def count_by_status(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
         return dict(rows)
+
+    def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
+        """Held requests in these CSR queues:
+        ``(priority, created_at, id, queue, assignee, claim_expires_at, state)``."""
+        marks = ", ".join("?" for _ in queues)
+        return self._conn.execute(
+            f"SELECT priority, created_at, id, queue, assignee, claim_expires_at, state FROM requests "
+            f"WHERE status = 'held' AND queue IN ({marks})", queues).fetchall()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -248,7 +290,7 @@ class SQLiteJournal(SQLiteReader, Journal):
             conn.executemany(
                 "INSERT INTO events (request_id, at, type, data) VALUES (?, ?, ?, ?)",
                 [
-                    (w.state.id, ts(w.state.lastUpdate), etype, json.dumps(data, default=str))
+                    (w.state.id, ts(w.state.lastUpdate), etype, data)
                     for w in writes
                     for etype, data in w.events
                 ],

@@ -88,6 +88,7 @@ class Activity(Model):
     id: str
     kind: str
     process: str
+    input: dict[str, Any] = Field(default_factory=dict)
     status: ActivityStatus = ActivityStatus.pending
     attempts: int = 0
     createdAt: datetime = Field(default_factory=utcnow)
@@ -125,10 +126,13 @@ class RequestState(Model):
     activities: list[Activity] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     result: dict[str, Any] | None = None
-    assignee: str | None = None
+    resolution: str | None = Field(None, description="How the request was resolved (a code).")
+    queue: str | None = Field(None, description="The CSR queue (skill) of a held request.")
+    assignee: str | None = Field(None, description="The CSR who claimed the request.")
+    claimExpiresAt: datetime | None = None
+    timers: dict[str, datetime] = Field(default_factory=dict, description="Named timers and when they fire.")
     references: list[dict[str, str]] = Field(default_factory=list)
     idempotencyKey: str | None = None
-    bodyHash: str | None = Field(default=None, exclude=False)
     externalId: str | None = None
     campaignId: str | None = None
     creationDate: datetime = Field(default_factory=utcnow)

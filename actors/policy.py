@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +31,8 @@ class TypePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     requestType: str
     process: str
-    activities: list[str] = Field(min_length=1)
     placement: Placement = Placement.hosted
-    selfService: bool = True  # False: the request goes to a CSR instead of the process
+    selfService: bool = True  # False: the request goes straight to a CSR queue
+    rules: dict[str, Any] = Field(default_factory=dict)  # the type's self-service rules, read by its flow
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    claimMinutes: float = Field(30, gt=0)  # a CSR's claim expires when not worked for this long

@@ -1,86 +1,67 @@
-"""Process actors: one Ray actor per fulfilment process replica, named ``process-<kind>-<n>``.
+"""The process actor: one Ray actor per process replica, named ``process-<kind>-<n>``.
 
-A request actor delegates each step of its fulfilment as an *activity* with a stable id. A process
+A request actor delegates each step of its fulfilment as an activity with a stable id. A process
 actor that receives an activity id it has already done returns the first outcome and does nothing
-again; two concurrent deliveries of the same id share one execution.
-
-An outcome is a dict: ``{"outcome": "completed", "result": {...}}`` when the step is done, or
-``{"outcome": "needsPerson", "reason": "..."}`` when the step cannot be done automatically and a
-CSR must take over. A raised exception is a technical failure: the request actor retries it.
+again; two concurrent deliveries of the same id share one execution; and because every BSS write
+carries an id derived from the activity id, a repeat after a restart of this actor has no second
+effect either.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+import os
+from collections import OrderedDict
+from typing import Any
 
 import ray
 
-from bss.store import BssStore
+from bss import open_bss
 
-Outcome = dict[str, Any]
+from .processes import PROCESSES
+from .processes.base import Outcome
 
-
-def completed(result: dict[str, Any]) -> Outcome:
-    return {"outcome": "completed", "result": result}
-
-
-def needs_person(reason: str) -> Outcome:
-    return {"outcome": "needsPerson", "reason": reason}
+REMEMBERED = 100_000  # outcomes kept for fast repeats; older repeats are answered by the BSS's idempotency
 
 
-class BillingProcess:
-    """billingInquiry: balance, due date, standing and last payment of a billing account."""
-
-    kind = "billing"
-
-    def __init__(self, bss: BssStore):
-        self.bss = bss
-
-    def accountSummary(self, request: dict[str, Any]) -> Outcome:
-        account_id = request["characteristics"].get("billingAccountId")
-        summary = self.bss.account_summary(str(account_id))
-        if summary is None:
-            return needs_person(f"billing account {account_id} not found")
-        party_ids = {p["id"] for p in request["relatedParty"]}
-        if summary["customerId"] not in party_ids:
-            return needs_person(f"billing account {account_id} does not belong to the related party")
-        return completed(summary)
-
-
-PROCESSES: dict[str, type] = {BillingProcess.kind: BillingProcess}
-
-
-def step(handler: object, activity_kind: str) -> Callable[[dict[str, Any]], Outcome]:
+def step(handler: object, activity_kind: str):
     fn = getattr(handler, activity_kind, None)
-    if fn is None or activity_kind.startswith("_"):
+    if fn is None or activity_kind.startswith("_") or not callable(fn):
         raise ValueError(f"process {getattr(handler, 'kind', '?')} has no activity {activity_kind!r}")
     return fn
 
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
 class ProcessActor:
-    def __init__(self, kind: str, index: int, bss_path: str):
+    def __init__(self, kind: str, index: int, bss_path: str, bss_url: str | None = None):
         self.kind = kind
         self.index = index
-        self.handler = PROCESSES[kind](BssStore(bss_path))
-        self.done: dict[str, Outcome] = {}
+        bss = open_bss(bss_url, local=bss_path) if bss_url else open_bss(bss_path)
+        self.handler = PROCESSES[kind](bss)
+        self.done: OrderedDict[str, Outcome] = OrderedDict()
         self.inflight: dict[str, asyncio.Task] = {}
 
-    async def run(self, activity_id: str, activity_kind: str, request: dict[str, Any]) -> Outcome:
+    async def run(self, activity_id: str, activity_kind: str, payload: dict[str, Any]) -> Outcome:
         if activity_id in self.done:
             return self.done[activity_id]
         task = self.inflight.get(activity_id)
         if task is None:
             fn = step(self.handler, activity_kind)
-            task = self.inflight[activity_id] = asyncio.create_task(asyncio.to_thread(fn, request))
-        try:
-            outcome = await asyncio.shield(task)
-        finally:
-            if task.done():
-                self.inflight.pop(activity_id, None)
+            task = self.inflight[activity_id] = asyncio.create_task(asyncio.to_thread(fn, payload))
+            task.add_done_callback(lambda _t: self.inflight.pop(activity_id, None))
+        outcome = await asyncio.shield(task)
         self.done[activity_id] = outcome
+        if len(self.done) > REMEMBERED:
+            self.done.popitem(last=False)
         return outcome
+
+    async def inflight(self) -> list[str]:
+        """The activity ids this process is working on right now."""
+        return sorted(self.inflight)
+
+    async def pid(self) -> int:
+        """The OS process of this replica (it changes when Ray restarts the actor)."""
+        return os.getpid()
 
     async def ping(self) -> str:
         return f"process-{self.kind}-{self.index}"
