@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 from itertools import islice
 from typing import Any
 
@@ -13,6 +12,7 @@ import ray
 
 from actors import names
 from actors.journal import Query, SQLiteReader
+from bss import open_bss
 
 from .config import Settings
 from .models import RequestCreate
@@ -28,6 +28,14 @@ class RuntimeClient:
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
         self.ring = HashRing(settings.hosts)
         self.readers = [SQLiteReader(settings.journal_path(i)) for i in range(settings.hosts)]
+        self._bss_path = settings.bss_path
+        self._csrs: dict[str, dict[str, Any]] | None = None
+
+    def csrs(self) -> dict[str, dict[str, Any]]:
+        """The CSR directory of the reference BSS (id -> id, name, skills), read once."""
+        if self._csrs is None:
+            self._csrs = {c["id"]: c for c in open_bss(self._bss_path).csrs()}
+        return self._csrs
 
     def host(self, request_id: str) -> Any:
         return self.hosts[self.ring.host_for(request_id)]
@@ -41,19 +49,23 @@ class RuntimeClient:
     async def cancel(self, request_id: str, actor: str, reason: str | None) -> bytes:
         return await self.host(request_id).cancel.remote(request_id, actor, reason)
 
-    async def list(self, q: Query) -> tuple[list[dict[str, Any]], int]:
+    async def act(self, request_id: str, action: str, actor: str, data: dict[str, Any]) -> bytes:
+        return await self.host(request_id).act.remote(request_id, action, actor, data)
+
+    async def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
+        """Held requests waiting in these CSR queues, from every journal shard."""
+        rows = await asyncio.to_thread(lambda: [row for r in self.readers for row in r.held(queues)])
+        return sorted(rows)  # priority first (1 is highest), then oldest
+
+    async def list(self, q: Query) -> tuple[list[str], int]:
+        """A page of requests as JSON texts, newest first, and the number matching in all."""
         return await asyncio.to_thread(self._list, q)
 
-    def _list(self, q: Query) -> tuple[list[dict[str, Any]], int]:
+    def _list(self, q: Query) -> tuple[list[str], int]:
         results = [r.query(q) for r in self.readers]
         total = sum(t for _, t in results)
         merged = heapq.merge(*(rows for rows, _ in results), key=lambda r: (r[0], r[1]), reverse=True)
-        page = []
-        for _, _, state in islice(merged, q.offset, q.offset + q.limit):
-            item = json.loads(state)
-            item.pop("bodyHash", None)
-            page.append(item)
-        return page, total
+        return [state for _, _, state in islice(merged, q.offset, q.offset + q.limit)], total
 
     async def ready(self) -> dict[str, str]:
         """Each actor's answer, or why it is not ready."""

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Journal shards and the reference BSS live here.")
     hosts: int = Field(2, ge=1, le=256, description="Number of request-host shards.")
     routing_table: Path | None = Field(None, description="Routing table TOML; the embedded one when unset.")
+    bss_url: str | None = Field(None, description="A BSS speaking TMF678/622/648/663 at this base URL; "
+                                "unset: the embedded SQLite BSS only (see bss/__init__.py).")
     demo_customers: int = Field(1000, ge=3, description="Customers generated when the BSS file is missing.")
     ray_address: str | None = Field(None, description="Join this Ray cluster; unset starts a local Ray.")
     namespace: str = Field("switchboard", description="Ray namespace of the named actors.")

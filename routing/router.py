@@ -50,7 +50,6 @@ class Classifier:
             process=rt.process,
             placement=rt.placement.value,
             idempotencyKey=idempotency_key,
-            bodyHash=body.body_hash(),
             timeline=[TimelineEntry(event="created", actor=actor, toStatus="acknowledged",
                                     reason=f"routed to process {rt.process}")],
         )
@@ -69,7 +68,7 @@ class Router:
         """``(created, id, status JSON)``; created is False for a repeat of an earlier create."""
         state = self.classifier.classify(body, idempotency_key, actor)
         host = self.hosts[self.ring.host_for(state.id)]
-        created, body_json = await host.create.remote(state)
+        created, body_json = await host.create.remote(state, body.body_hash())
         return created, state.id, body_json
 
     async def ping(self) -> str:

@@ -39,13 +39,14 @@ class SlaPolicy(Strict):
 class RequestTypeConfig(Strict):
     description: str = ""
     process: str
-    activities: list[str] = Field(min_length=1)
     directions: list[Direction] = Field(default_factory=lambda: [Direction.inbound])
     requiredCharacteristics: list[str] = Field(default_factory=list)
     selfService: SelfService = SelfService.always
     placement: Placement = Placement.hosted
+    rules: dict[str, str | int | float | bool] = Field(default_factory=dict)
     slaPolicy: str
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    claimMinutes: float = Field(30, gt=0)
 
 
 class RoutingTable(Strict):
@@ -55,7 +56,8 @@ class RoutingTable(Strict):
 
     @model_validator(mode="after")
     def _references_exist(self) -> RoutingTable:
-        from actors.process import PROCESSES
+        from actors.flows import FLOWS, Flow
+        from actors.processes import PROCESSES
 
         for name in self.processes:
             if name not in PROCESSES:
@@ -65,18 +67,17 @@ class RoutingTable(Strict):
                 raise ValueError(f"requestTypes.{name}.process: {rt.process!r} is not in [processes]")
             if rt.slaPolicy not in self.slaPolicies:
                 raise ValueError(f"requestTypes.{name}.slaPolicy: {rt.slaPolicy!r} is not in [slaPolicies]")
-            handler = PROCESSES[rt.process]
-            for step in rt.activities:
-                if step.startswith("_") or not callable(getattr(handler, step, None)):
-                    raise ValueError(f"requestTypes.{name}.activities: process {rt.process} has no activity {step!r}")
+            missing = FLOWS.get(name, Flow).uses - set(self.processes)
+            if missing:
+                raise ValueError(f"requestTypes.{name}: its flow needs the processes {', '.join(sorted(missing))}")
         return self
 
     def policies(self) -> dict[str, TypePolicy]:
         """The per-type view the request actors get."""
         return {
             name: TypePolicy(
-                requestType=name, process=rt.process, activities=rt.activities, placement=rt.placement, retry=rt.retry,
-                selfService=rt.selfService == SelfService.always,
+                requestType=name, process=rt.process, placement=rt.placement, retry=rt.retry, rules=rt.rules,
+                selfService=rt.selfService == SelfService.always, claimMinutes=rt.claimMinutes,
             )
             for name, rt in self.requestTypes.items()
         }
