@@ -9,6 +9,7 @@ from routing.client import RuntimeClient
 
 from . import problems
 from .metrics import LatencyMiddleware, Metrics
+from .actions import router as actions_router
 from .routes import router as requests_router
 
 DESCRIPTION = """
@@ -26,6 +27,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.state.metrics = metrics = Metrics()
     problems.install(app)
     app.include_router(requests_router)
+    app.include_router(actions_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
@@ -88,7 +87,7 @@ async def list_requests(
     q = JournalQuery(status=status.value if status else None, requestType=requestType,
                      channel=channel.value if channel else None, partyId=party_id, offset=offset, limit=limit)
     items, total = await rt.list(q)
-    return Response(json.dumps(items), media_type=JSON,
+    return Response(f"[{','.join(items)}]", media_type=JSON,
                     headers={"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
 
 

@@ -1,0 +1,181 @@
+"""What CSRs and customers do to a request: one endpoint per action, each with its own body.
+
+Every action is handled by the request's own actor (found from the id, no router hop), recorded in
+the timeline with who did it (``csr:<id>`` or ``party:<id>``), and refused with 409 when the
+request's status or the lifecycle does not allow it. CSR actions other than ``claim`` need the
+CSR's live claim on the request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from actors.errors import Invalid, NotFound
+from actors.models import Id
+
+from .routes import JSON, PROBLEMS, Runtime
+from .schemas import (
+    Answer,
+    Approve,
+    BuildQuote,
+    Contest,
+    Csr,
+    CsrAction,
+    CsrId,
+    Decline,
+    Information,
+    PartyAction,
+    Promise,
+    Reject,
+    RequestRead,
+)
+
+router = APIRouter(prefix="/api/v1")
+RequestId = Annotated[Id, Path(description="The request id.")]
+CSR_TAG, CUSTOMER_TAG = "CSR work queue", "customer actions"
+
+
+def csr(rt: Runtime, csr_id: str) -> dict[str, Any]:
+    found = rt.csrs().get(csr_id)
+    if found is None:
+        raise Invalid(f"no CSR with id {csr_id}", "csrId")
+    return found
+
+
+async def _act(rt: Runtime, rid: str, action: str, actor: str, data: dict[str, Any]) -> Response:
+    return Response(await rt.act(rid, action, actor, data), media_type=JSON)
+
+
+async def csr_act(rt: Runtime, rid: str, action: str, body: CsrAction) -> Response:
+    who = csr(rt, body.csrId)
+    data = body.model_dump(mode="json", exclude={"csrId"})
+    if action == "claim":
+        data["skills"] = who["skills"]
+    return await _act(rt, rid, action, f"csr:{body.csrId}", data)
+
+
+async def party_act(rt: Runtime, rid: str, action: str, body: PartyAction) -> Response:
+    return await _act(rt, rid, action, f"party:{body.partyId}", body.model_dump(mode="json", exclude={"partyId"}))
+
+
+def post(path: str, summary: str, tag: str):
+    return router.post(f"/requests/{{request_id}}/{path}", response_model=RequestRead, responses=PROBLEMS,
+                       summary=summary, tags=[tag])
+
+
+# -- CSR ------------------------------------------------------------------------------------
+@post("claim", "Claim a held request (CSR)", CSR_TAG)
+async def claim(request_id: RequestId, body: CsrAction, rt: Runtime) -> Response:
+    """The CSR takes the request; 409 when another CSR's claim is live or the CSR lacks the queue's
+    skill. A claim expires after the type's `claimMinutes` if not worked."""
+    return await csr_act(rt, request_id, "claim", body)
+
+
+@post("release", "Release a claim (CSR)", CSR_TAG)
+async def release(request_id: RequestId, body: CsrAction, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "release", body)
+
+
+@post("answer", "Answer the customer and resolve (CSR)", CSR_TAG)
+async def answer(request_id: RequestId, body: Answer, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "answer", body)
+
+
+@post("approve", "Approve a disputed credit (CSR)", CSR_TAG)
+async def approve(request_id: RequestId, body: Approve, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "approve", body)
+
+
+@post("reject", "Refuse a dispute (CSR)", CSR_TAG)
+async def reject(request_id: RequestId, body: Reject, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "reject", body)
+
+
+@post("build-quote", "Build a custom quote (CSR)", CSR_TAG)
+async def build_quote(request_id: RequestId, body: BuildQuote, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "buildQuote", body)
+
+
+@post("retry", "Retry a failed order (CSR)", CSR_TAG)
+async def retry(request_id: RequestId, body: CsrAction, rt: Runtime) -> Response:
+    return await csr_act(rt, request_id, "retry", body)
+
+
+# -- customer -------------------------------------------------------------------------------
+@post("accept", "Accept a quote (customer)", CUSTOMER_TAG)
+async def accept(request_id: RequestId, body: PartyAction, rt: Runtime) -> Response:
+    """Creates the SalesQuoteAgreement; the request resolves `accepted`."""
+    return await party_act(rt, request_id, "accept", body)
+
+
+@post("decline", "Decline a quote (customer)", CUSTOMER_TAG)
+async def decline(request_id: RequestId, body: Decline, rt: Runtime) -> Response:
+    return await party_act(rt, request_id, "decline", body)
+
+
+@post("information", "Add information to a pending request (customer)", CUSTOMER_TAG)
+async def information(request_id: RequestId, body: Information, rt: Runtime) -> Response:
+    """The request goes back to `inProgress` and on to a CSR, who reads the information."""
+    return await party_act(rt, request_id, "information", body)
+
+
+@post("promise", "Promise to pay a dunning notice (customer)", CUSTOMER_TAG)
+async def promise(request_id: RequestId, body: Promise, rt: Runtime) -> Response:
+    return await party_act(rt, request_id, "promise", body)
+
+
+@post("contest", "Dispute a dunning notice (customer)", CUSTOMER_TAG)
+async def contest(request_id: RequestId, body: Contest, rt: Runtime) -> Response:
+    """The notice goes to the collections queue for a CSR."""
+    return await party_act(rt, request_id, "dispute", body)
+
+
+# -- the work queue ---------------------------------------------------------------------------
+@router.get("/csrs", response_model=list[Csr], tags=[CSR_TAG], summary="CSRs, their skills and load")
+async def list_csrs(rt: Runtime) -> list[Csr]:
+    claimed, _ = await _assignments(rt)
+    return [Csr(id=c["id"], name=c["name"], skills=c["skills"], load=len(claimed.get(c["id"], [])))
+            for c in rt.csrs().values()]
+
+
+@router.get("/csrs/{csr_id}/queue", response_model=list[RequestRead], tags=[CSR_TAG], summary="A CSR's work queue",
+            responses={404: PROBLEMS[404]})
+async def csr_queue(csr_id: Annotated[CsrId, Path()], rt: Runtime) -> Response:
+    """Held requests for this CSR, highest priority and oldest first: those the CSR has claimed, then
+    unclaimed ones assigned to this CSR by least load. Each unclaimed request of a queue goes, in
+    order, to the CSR with that skill who holds the fewest live claims plus assignments so far."""
+    if csr_id not in rt.csrs():
+        raise NotFound(f"no CSR with id {csr_id}", "csr_id")
+    claimed, offered = await _assignments(rt)
+    return Response(f"[{','.join(claimed.get(csr_id, []) + offered.get(csr_id, []))}]", media_type=JSON)
+
+
+async def _assignments(rt: Runtime) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(claimed, offered)``: per CSR, the held requests it has a live claim on, and the unclaimed ones
+    assigned to it by least load, highest priority and oldest first."""
+    csrs = rt.csrs().values()
+    rows = await rt.held(sorted({s for c in csrs for s in c["skills"]}))
+    now = _now()
+    claimed: dict[str, list[str]] = {}
+    unclaimed = []
+    for _, _, _, queue, assignee, expires, state in rows:
+        if assignee is not None and expires is not None and expires > now:
+            claimed.setdefault(assignee.removeprefix("csr:"), []).append(state)
+        else:
+            unclaimed.append((queue, state))
+    load = {c["id"]: len(claimed.get(c["id"], [])) for c in csrs}
+    offered: dict[str, list[str]] = {}
+    for queue, state in unclaimed:
+        able = [c["id"] for c in csrs if queue in c["skills"]]
+        if able:
+            chosen = min(able, key=lambda cid: (load[cid], cid))
+            load[chosen] += 1
+            offered.setdefault(chosen, []).append(state)
+    return claimed, offered
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
