@@ -102,7 +102,13 @@ async def eventually(probe: Callable[[], Awaitable[object]], timeout: float = 30
 
 
 async def wait_status(http: httpx.AsyncClient, rid: str, status: str, timeout: float = 30.0) -> dict:
+    seen: list = [None]
+
     async def probe():
         r = await http.get(f"/api/v1/requests/{rid}")
+        seen[0] = r.json()
         return r.json() if r.status_code == 200 and r.json()["status"] == status else None
-    return await eventually(probe, timeout)
+    try:
+        return await eventually(probe, timeout)
+    except AssertionError:
+        raise AssertionError(f"request {rid} never became {status}; last seen: {seen[0]}") from None

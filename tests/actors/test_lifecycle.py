@@ -36,7 +36,7 @@ def state_in(status: Status, rid: str) -> RequestState:
                         process="billing", status=status)
 
 
-POLICY = TypePolicy(requestType="billingInquiry", process="billing", activities=["accountSummary"], selfService=False)
+POLICY = TypePolicy(requestType="billingInquiry", process="billing", selfService=False)
 
 
 @pytest.mark.parametrize("current,target", [p for p in ALL_PAIRS if p not in DESIGN_TABLE],

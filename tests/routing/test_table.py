@@ -7,13 +7,17 @@ from routing.table import RoutingTable
 def test_embedded_table_loads():
     table = RoutingTable.load()
     policy = table.policies()["billingInquiry"]
-    assert policy.process == "billing" and policy.activities == ["accountSummary"]
+    assert policy.process == "billing" and policy.selfService
+    assert table.policies()["billingDispute"].rules == {"autoCreditLimit": 50.0, "requiredStanding": "good"}
+    assert set(table.requestTypes) == {"inquiry", "billingInquiry", "invoiceInquiry", "billingDispute", "quote",
+                                       "cartCheckout", "dunningNotice"}  # DESIGN.md's table of request types
 
 
 @pytest.mark.parametrize("mutate,field", [
     (lambda t: t["requestTypes"]["billingInquiry"].update(process="nope"), "requestTypes.billingInquiry.process"),
     (lambda t: t["requestTypes"]["billingInquiry"].update(slaPolicy="gold"), "requestTypes.billingInquiry.slaPolicy"),
-    (lambda t: t["requestTypes"]["billingInquiry"].update(activities=["refund"]), "requestTypes.billingInquiry.activities"),
+    (lambda t: t["processes"].pop("communication"), "its flow needs the processes communication"),
+    (lambda t: t["processes"].update(teleport={"replicas": 1}), "processes.teleport"),
     (lambda t: t["requestTypes"]["billingInquiry"].update(placement="everywhere"), "placement"),
     (lambda t: t["requestTypes"]["billingInquiry"].update(colour="red"), "colour"),
 ])
