@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 import logging
 import zlib
 from datetime import datetime, timedelta
@@ -98,16 +99,27 @@ class RequestActor:
             if name not in self._timers:
                 self._timers[name] = asyncio.get_running_loop().create_task(self._timer(name, due))
 
+    @asynccontextmanager
+    async def _change(self):
+        """One message's change: under the lock, committed at the end; any error puts back the last
+        committed state, so a refused or failed message leaves the request exactly as it was."""
+        async with self.lock:
+            try:
+                yield
+                await self._commit()
+            except BaseException:
+                self.state, self._events = RequestState.model_validate_json(self._json), []
+                raise
+
     async def transition(self, target: Status, actor: str, reason: str | None) -> bytes:
         """Move the request to ``target`` if the lifecycle table allows it, else ``InvalidTransition``
         and nothing changes. Cancelling also cancels every activity still running."""
-        async with self.lock:
+        async with self._change():
             self._transition(target, actor, reason)
             if target == Status.cancelled:
                 for act in self.state.activities:
                     if act.status not in TERMINAL_ACTIVITY:
                         self._activity(act, ActivityStatus.cancelled, "request cancelled")
-            await self._commit()
         if target not in OPEN_WORK and self._driver is not None and not self._driver.done():
             self._driver.cancel()
         self.start()
@@ -118,11 +130,16 @@ class RequestActor:
 
     async def act(self, name: str, actor: str, data: dict[str, Any]) -> bytes:
         """A CSR's or the customer's action (claim, release, approve, accept, ...)."""
-        async with self.lock:
+        async with self._change():
             if actor.startswith("party:") and actor[6:] not in {p.id for p in self.state.relatedParty}:
                 raise NotFound(f"no request with id {self.state.id}", "id")  # not theirs: no hint it exists
             if self.state.is_final:
                 raise Conflict(f"request {self.state.id} is {self.state.status}: it takes no more actions", "action")
+            # Recorded first, so the timeline reads action then its consequences; a refused action
+            # raises below and the whole change, this entry included, is put back.
+            self.state.timeline.append(TimelineEntry(event=f"action.{name}", actor=actor, at=self.clock.now(),
+                                                     reason=data.get("reason") or data.get("text")))
+            self._events.append((f"action.{name}", json.dumps({"actor": actor, "data": data}, default=str)))
             if name == "claim":
                 self._claim(actor, data.get("skills"))
             elif name == "release":
@@ -138,10 +155,6 @@ class RequestActor:
                     self._holds_claim(actor, name)
                 effects = self.flow.action(self.state, name, {**data, "by": actor})
                 self._apply(effects, actor)
-            self.state.timeline.append(TimelineEntry(event=f"action.{name}", actor=actor, at=self.clock.now(),
-                                                     reason=data.get("reason") or data.get("text")))
-            self._events.append((f"action.{name}", json.dumps({"actor": actor, "data": data}, default=str)))
-            await self._commit()
         self.start()
         return self.status_json()
 
@@ -178,7 +191,7 @@ class RequestActor:
 
     async def _step(self) -> bool:
         """Run one activity attempt; False when there is nothing more to do by itself."""
-        async with self.lock:
+        async with self._change():
             s = self.state
             if s.status == Status.acknowledged:
                 self._transition(Status.in_progress, SYSTEM, f"handled by process {self.policy.process}")
@@ -188,14 +201,12 @@ class RequestActor:
                     effects = [Hold(self.flow.queue, f"no self service for {s.requestType}: waiting for a CSR")]
                 self._apply(effects, SYSTEM)
             act = self._next_activity()
-            if act is not None:
-                act.attempts += 1
-                act.startedAt = act.startedAt or self.clock.now()
-                self._activity(act, ActivityStatus.running, f"attempt {act.attempts}")
-            await self._commit()
             if act is None:
                 return False
-            activity_id, kind, attempt = act.id, act.kind, act.attempts
+            act.attempts += 1
+            act.startedAt = act.startedAt or self.clock.now()
+            self._activity(act, ActivityStatus.running, f"attempt {act.attempts}")
+            activity_id, kind, attempt, process = act.id, act.kind, act.attempts, act.process
             payload = {
                 "activityId": act.id,
                 "requestId": s.id,
@@ -206,7 +217,6 @@ class RequestActor:
                 "relatedParty": [p.model_dump(mode="json") for p in s.relatedParty],
                 "input": act.input,
             }
-            process = act.process
 
         try:  # outside the lock: status queries, actions and cancel are answered meanwhile
             outcome = await self._process(process, activity_id).run.remote(activity_id, kind, payload)
@@ -214,7 +224,7 @@ class RequestActor:
         except ray.exceptions.RayError as exc:
             outcome, error = None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
 
-        async with self.lock:
+        async with self._change():
             s = self.state
             act = next(a for a in s.activities if a.id == activity_id)
             if s.status != Status.in_progress or act.status != ActivityStatus.running:
@@ -231,7 +241,6 @@ class RequestActor:
                 act.error = outcome["reason"] if outcome is not None else f"failed {attempt} times: {error}"
                 self._activity(act, ActivityStatus.failed, act.error)
                 self._apply(self.flow.failed(s, act), act.process)
-            await self._commit()
         if retry:
             await self.clock.sleep(self.policy.retry.delay(attempt))
         return True
@@ -249,7 +258,7 @@ class RequestActor:
 
     async def _timer(self, name: str, due: datetime) -> None:
         await self.clock.sleep_until(due)
-        async with self.lock:
+        async with self._change():
             if self._timers.get(name) is asyncio.current_task():
                 del self._timers[name]
             if self.state.timers.get(name) != due:
@@ -258,7 +267,6 @@ class RequestActor:
             self.state.timeline.append(TimelineEntry(event=f"timer.{name}", actor=SYSTEM, at=self.clock.now()))
             self._events.append((f"timer.{name}", "{}"))
             self._apply(self.flow.timer(self.state, name), SYSTEM)
-            await self._commit()
         self.start()
 
     # -- state changes: in place, under the lock, then _commit -----------------------------
@@ -320,11 +328,7 @@ class RequestActor:
         s, events, self._events = self.state, self._events, []
         s.lastUpdate = self.clock.now()
         state_json = s.model_dump_json()
-        try:
-            await self.journal.commit([Write(s, state_json, events)])
-        except BaseException:
-            self.state = RequestState.model_validate_json(self._json)
-            raise
+        await self.journal.commit([Write(s, state_json, events)])  # on failure, _change puts the state back
         before, self._json, self._committed_status = self._committed_status, state_json, s.status
         if s.timers or self._timers:
             self._sync_timers()
