@@ -116,6 +116,12 @@ class RequestHost:
         finally:
             self.creating.pop(rid, None)
 
+    async def create_many(self, items: list[tuple[RequestState, str]]) -> list[tuple[bool, bytes] | Exception]:
+        """Many creates in one call; the journal commits them together (one transaction). Each item
+        answers like ``create``, or with its own error: one bad item fails nothing else."""
+        return await asyncio.gather(*(self.create(state, body_hash) for state, body_hash in items),
+                                    return_exceptions=True)
+
     async def _body_hash(self, rid: str) -> str | None:
         if rid in self.creating:
             try:

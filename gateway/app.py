@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from routing.client import RuntimeClient
 
 from . import problems
+from .batching import Batcher
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
 from .routes import router as requests_router
@@ -24,6 +25,7 @@ invalid input, `errors[].field` naming the field.
 def create_app(runtime: RuntimeClient) -> FastAPI:
     app = FastAPI(title="Switchboard", version="0.1.0", description=DESCRIPTION)
     app.state.runtime = runtime
+    app.state.creates = Batcher(runtime.create_many)
     app.state.metrics = metrics = Metrics()
     problems.install(app)
     app.include_router(requests_router)

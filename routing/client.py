@@ -40,8 +40,10 @@ class RuntimeClient:
     def host(self, request_id: str) -> Any:
         return self.hosts[self.ring.host_for(request_id)]
 
-    async def create(self, body: RequestCreate, idempotency_key: str | None, actor: str) -> tuple[bool, str, bytes]:
-        return await self.router.create.remote(body, idempotency_key, actor)
+    async def create_many(self, items: list[tuple[RequestCreate, str | None, str]]) -> list[Any]:
+        """Many creates ``(body, Idempotency-Key, actor)`` in one router call; each answer is
+        ``(created, id, status)`` or an error."""
+        return await self.router.create_many.remote(items)
 
     async def status(self, request_id: str) -> bytes:
         return await self.host(request_id).status.remote(request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import ray
 
@@ -62,14 +63,29 @@ class Router:
         self.hosts = [names.lookup(names.host_name(i), namespace) for i in range(hosts)]
         self.ring = HashRing(hosts)
 
-    async def create(
-        self, body: RequestCreate, idempotency_key: str | None, actor: str
-    ) -> tuple[bool, str, bytes]:
-        """``(created, id, status JSON)``; created is False for a repeat of an earlier create."""
-        state = self.classifier.classify(body, idempotency_key, actor)
-        host = self.hosts[self.ring.host_for(state.id)]
-        created, body_json = await host.create.remote(state, body.body_hash())
-        return created, state.id, body_json
+    async def create_many(
+        self, items: list[tuple[RequestCreate, str | None, str]]
+    ) -> list[tuple[bool, str, bytes] | Exception]:
+        """Many creates ``(body, Idempotency-Key, actor)`` in one call: classified here, then one call
+        per host with its share. Each item answers like ``create``, or with its own error."""
+        out: list[tuple[bool, str, bytes] | Exception | None] = [None] * len(items)
+        by_host: dict[int, list[tuple[int, RequestState, str]]] = {}
+        for i, (body, key, actor) in enumerate(items):
+            try:
+                state = self.classifier.classify(body, key, actor)
+            except Invalid as exc:
+                out[i] = exc
+                continue
+            by_host.setdefault(self.ring.host_for(state.id), []).append((i, state, body.body_hash()))
+        hosts = list(by_host)
+        answers = await asyncio.gather(
+            *(self.hosts[h].create_many.remote([(st, bh) for _, st, bh in by_host[h]]) for h in hosts),
+            return_exceptions=True)
+        for h, answer in zip(hosts, answers):
+            for n, (i, state, _) in enumerate(by_host[h]):
+                one = answer if isinstance(answer, Exception) else answer[n]
+                out[i] = one if isinstance(one, Exception) else (one[0], state.id, one[1])
+        return out
 
     async def ping(self) -> str:
         return "router"

@@ -1,0 +1,52 @@
+"""Creates from many concurrent HTTP clients travel to the router together.
+
+While a batch is on its way, new creates wait and leave together in the next one: one client alone
+pays no delay, and 64 clients sending one request each share a few Ray calls instead of 64. A
+batch holds at most ``max_size`` creates and at most ``max_inflight`` batches travel at once.
+Each create is still answered only once its own request is journaled, with its own result or error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Send = Callable[[list[Any]], Awaitable[list[Any]]]
+
+
+class Batcher:
+    def __init__(self, send: Send, max_size: int = 64, max_inflight: int = 2):
+        self.send = send
+        self.max_size = max_size
+        self.max_inflight = max_inflight
+        self.pending: list[tuple[Any, asyncio.Future]] = []
+        self.inflight = 0
+
+    async def submit(self, item: Any) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        self.pending.append((item, fut))
+        if self.inflight < self.max_inflight:
+            self._flush()
+        result = await fut
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _flush(self) -> None:
+        batch, self.pending = self.pending[: self.max_size], self.pending[self.max_size:]
+        self.inflight += 1
+        asyncio.get_running_loop().create_task(self._travel(batch))
+
+    async def _travel(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
+        try:
+            results = await self.send([item for item, _ in batch])
+        except Exception as exc:  # the call itself failed: every create in it gets the error
+            results = [exc] * len(batch)
+        finally:
+            self.inflight -= 1
+            if self.pending:
+                self._flush()
+        for (_, fut), result in zip(batch, results):
+            if not fut.done():
+                fut.set_result(result)

@@ -1,0 +1,50 @@
+"""The create batcher: concurrent creates share calls, each gets its own answer or error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.batching import Batcher
+
+
+class Recorder:
+    def __init__(self, fail_call: bool = False):
+        self.calls: list[list[int]] = []
+        self.fail_call = fail_call
+
+    async def send(self, items):
+        self.calls.append(list(items))
+        await asyncio.sleep(0.01)  # a call takes time: creates arriving meanwhile wait for the next one
+        if self.fail_call:
+            raise ConnectionError("runtime gone")
+        return [ValueError(f"bad {i}") if i % 10 == 3 else i * 2 for i in items]
+
+
+async def test_one_create_alone_leaves_at_once():
+    rec = Recorder()
+    assert await Batcher(rec.send).submit(4) == 8
+    assert rec.calls == [[4]]
+
+
+async def test_concurrent_creates_share_calls_and_keep_their_own_answers():
+    rec = Recorder()
+    batcher = Batcher(rec.send, max_size=16, max_inflight=1)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(40)), return_exceptions=True)
+    for i, r in enumerate(results):
+        if i % 10 == 3:
+            assert isinstance(r, ValueError) and str(r) == f"bad {i}"
+        else:
+            assert r == i * 2
+    assert sorted(i for call in rec.calls for i in call) == list(range(40))  # each create sent once
+    assert len(rec.calls) <= 5 and max(len(c) for c in rec.calls) <= 16
+
+
+async def test_a_failed_call_fails_only_its_own_creates():
+    rec = Recorder(fail_call=True)
+    batcher = Batcher(rec.send)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(5)), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    rec.fail_call = False
+    assert await batcher.submit(1) == 2  # and the batcher goes on
