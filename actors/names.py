@@ -8,6 +8,8 @@ from typing import Any
 
 import ray
 
+from .batching import Batcher
+
 ROUTER = "router"
 
 
@@ -35,5 +37,9 @@ def lookup(name: str, namespace: str, timeout: float = 30.0) -> Any:
             time.sleep(0.05)
 
 
-def processes(replicas: dict[str, int], namespace: str) -> dict[str, list[Any]]:
-    return {kind: [lookup(process_name(kind, n), namespace) for n in range(count)] for kind, count in replicas.items()}
+def processes(replicas: dict[str, int], namespace: str) -> dict[str, list[Batcher]]:
+    """Per process kind, a batcher per replica: the activities a host sends it travel together."""
+    def batcher(handle: Any) -> Batcher:
+        return Batcher(handle.run_many.remote)
+    return {kind: [batcher(lookup(process_name(kind, n), namespace)) for n in range(count)]
+            for kind, count in replicas.items()}

@@ -55,6 +55,10 @@ class ProcessActor:
             self.done.popitem(last=False)
         return outcome
 
+    async def run_many(self, items: list[tuple[str, str, dict[str, Any]]]) -> list[Outcome | Exception]:
+        """Several activities ``(id, kind, payload)`` in one call, each answered like ``run``."""
+        return await asyncio.gather(*(self.run(*item) for item in items), return_exceptions=True)
+
     async def inflight(self) -> list[str]:
         """The activity ids this process is working on right now."""
         return sorted(self.inflight)

@@ -18,9 +18,9 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-import ray
 
 from . import lifecycle
+from .batching import Batcher
 from .clock import Clock, SystemClock
 from .errors import Conflict, NotFound, NotReady
 from .flows import FLOWS, Effect, Flow, Hold, Note, Resolve, Run, Wait
@@ -53,7 +53,7 @@ class RequestActor:
         state: RequestState,
         policy: TypePolicy,
         journal: Journal,
-        processes: dict[str, list[Any]],
+        processes: dict[str, list[Batcher]],
         on_transition: TransitionHook | None = None,
         clock: Clock | None = None,
         state_json: str | None = None,
@@ -219,10 +219,10 @@ class RequestActor:
             }
 
         try:  # outside the lock: status queries, actions and cancel are answered meanwhile
-            outcome = await self._process(process, activity_id).run.remote(activity_id, kind, payload)
+            outcome = await self._process(process, activity_id).submit((activity_id, kind, payload))
             error = None
-        except ray.exceptions.RayError as exc:
-            outcome, error = None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        except Exception as exc:  # the process died, or failed on this activity: a technical failure, retried
+            outcome, error = None, f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
 
         async with self._change():
             s = self.state
@@ -250,7 +250,7 @@ class RequestActor:
             return None
         return next((a for a in self.state.activities if a.status not in TERMINAL_ACTIVITY), None)
 
-    def _process(self, kind: str, activity_id: str) -> Any:
+    def _process(self, kind: str, activity_id: str) -> Batcher:
         replicas = self.processes.get(kind)
         if not replicas:
             raise NotReady(f"no process actor of kind {kind}")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from actors.errors import Invalid, NotFound
+from actors.journal import ts
 from actors.models import Id
 
 from .routes import JSON, PROBLEMS, Runtime
@@ -178,4 +179,4 @@ async def _assignments(rt: Runtime) -> tuple[dict[str, list[str]], dict[str, lis
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts(datetime.now(timezone.utc))  # the journal's timestamp format, so claims compare as text

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
+from actors.batching import Batcher
 from routing.client import RuntimeClient
 
 from . import problems
-from .batching import Batcher
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
 from .routes import router as requests_router

@@ -1,9 +1,12 @@
-"""Creates from many concurrent HTTP clients travel to the router together.
+"""Many small calls to one Ray actor travel together.
 
-While a batch is on its way, new creates wait and leave together in the next one: one client alone
-pays no delay, and 64 clients sending one request each share a few Ray calls instead of 64. A
-batch holds at most ``max_size`` creates and at most ``max_inflight`` batches travel at once.
-Each create is still answered only once its own request is journaled, with its own result or error.
+While a batch is on its way, new items wait and leave together in the next one: a caller alone
+pays no delay, and 64 concurrent callers share a few Ray calls instead of 64 (each Ray call costs
+about a millisecond of CPU here, whatever it carries). A batch holds at most ``max_size`` items
+and at most ``max_inflight`` batches travel at once. Each item gets its own answer or error.
+
+Used by the gateway for creates (gateway -> router) and by request hosts for activities
+(host -> process actor).
 """
 
 from __future__ import annotations

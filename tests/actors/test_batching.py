@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.batching import Batcher
+from actors.batching import Batcher
 
 
 class Recorder:
