@@ -35,4 +35,9 @@ class TypePolicy(BaseModel):
     selfService: bool = True  # False: the request goes straight to a CSR queue
     rules: dict[str, Any] = Field(default_factory=dict)  # the type's self-service rules, read by its flow
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    processRetry: dict[str, RetryPolicy] = Field(default_factory=dict)  # per process kind, over `retry`
     claimMinutes: float = Field(30, gt=0)  # a CSR's claim expires when not worked for this long
+
+    def retry_for(self, process: str) -> RetryPolicy:
+        """The retry policy of an activity run by this process kind."""
+        return self.processRetry.get(process, self.retry)

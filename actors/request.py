@@ -229,7 +229,8 @@ class RequestActor:
             act = next(a for a in s.activities if a.id == activity_id)
             if s.status != Status.in_progress or act.status != ActivityStatus.running:
                 return False  # cancelled or moved on meanwhile; the result is dropped
-            retry = outcome is None and attempt < self.policy.retry.maxAttempts
+            policy = self.policy.retry_for(process)
+            retry = outcome is None and attempt < policy.maxAttempts
             if outcome is not None and outcome["outcome"] == "completed":
                 act.result = outcome["result"]
                 self._activity(act, ActivityStatus.completed)
@@ -242,7 +243,7 @@ class RequestActor:
                 self._activity(act, ActivityStatus.failed, act.error)
                 self._apply(self.flow.failed(s, act), act.process)
         if retry:
-            await self.clock.sleep(self.policy.retry.delay(attempt))
+            await self.clock.sleep(policy.delay(attempt))
         return True
 
     def _next_activity(self) -> Activity | None:

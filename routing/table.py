@@ -29,6 +29,7 @@ class Strict(BaseModel):
 
 class ProcessConfig(Strict):
     replicas: int = Field(1, ge=1, le=64)
+    retry: RetryPolicy | None = None  # for activities of this kind; else the request type's `retry`
 
 
 class SlaPolicy(Strict):
@@ -78,6 +79,7 @@ class RoutingTable(Strict):
             name: TypePolicy(
                 requestType=name, process=rt.process, placement=rt.placement, retry=rt.retry, rules=rt.rules,
                 selfService=rt.selfService == SelfService.always, claimMinutes=rt.claimMinutes,
+                processRetry={kind: p.retry for kind, p in self.processes.items() if p.retry is not None},
             )
             for name, rt in self.requestTypes.items()
         }

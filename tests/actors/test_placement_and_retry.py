@@ -6,6 +6,7 @@ import pytest
 import ray
 
 from actors.names import dedicated_name, process_name
+from actors.policy import RetryPolicy
 from routing.table import RoutingTable
 from tests.conftest import Live, eventually, inquiry, make_settings, wait_status
 
@@ -54,7 +55,9 @@ async def test_dedicated_request_runs_in_its_own_named_actor(tmp_path):
 
 async def test_failed_activity_is_retried_then_held(tmp_path):
     retry = {"maxAttempts": 3, "initialBackoffSeconds": 0.01, "backoffMultiplier": 1, "maxBackoffSeconds": 1}
-    live = Live(make_settings(tmp_path), table_with(retry=retry))
+    table = table_with(retry={**retry, "maxAttempts": 9})
+    table.processes["billing"].retry = RetryPolicy(**retry)  # the process kind's limit wins over the type's
+    live = Live(make_settings(tmp_path), table)
     try:
         ray.kill(ray.get_actor(process_name("billing", 0), namespace=live.settings.namespace), no_restart=True)
         rid = (await live.http.post("/api/v1/requests", json=inquiry())).json()["id"]

@@ -64,11 +64,23 @@ async def test_process_killed_mid_activity_credits_once(tmp_path):
         await live.aclose()
 
 
-async def test_quote_expires_and_dunning_moves_to_the_next_step(tmp_path):
+async def test_quote_expires_dunning_moves_on_and_an_idle_claim_expires(tmp_path):
     second = 1 / 86400
-    live = Live(make_settings(tmp_path), table(quote={"quoteValidityDays": 1.5 * second},
-                                               dunningNotice={"dunningStepDays": 1.5 * second}))
+    tbl = table(quote={"quoteValidityDays": 1.5 * second}, dunningNotice={"dunningStepDays": 1.5 * second})
+    tbl.requestTypes["inquiry"].claimMinutes = 1 / 60  # a claim not worked for a second lapses
+    live = Live(make_settings(tmp_path), tbl)
     try:
+        held = (await live.http.post("/api/v1/requests", json=body("inquiry", description="garden gnomes?"))).json()
+        await wait_status(live.http, held["id"], "held")
+        claim = f"/api/v1/requests/{held['id']}/claim"
+        assert (await live.http.post(claim, json={"csrId": "CSR-001"})).status_code == 200
+        assert (await live.http.post(claim, json={"csrId": "CSR-003"})).status_code == 409
+
+        async def lapsed():
+            return (await live.http.post(claim, json={"csrId": "CSR-003"})).status_code == 200
+        await eventually(lapsed, timeout=20, interval=0.2)
+        assert (await live.http.get(f"/api/v1/requests/{held['id']}")).json()["assignee"] == "csr:CSR-003"
+
         bss = open_bss(live.settings.bss_path)
         quote = (await live.http.post("/api/v1/requests", json=body("quote", offeringId="PO-TV-BASIC"))).json()
         notice = (await live.http.post("/api/v1/requests", json=body(
