@@ -69,18 +69,18 @@ class Journal(ABC):
         """The hash of the create body (for Idempotency-Key checks); None if unknown."""
 
     @abstractmethod
-    def body_hash(self, request_id: str) -> str | None:
-        row = self._conn.execute("SELECT body_hash FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return row[0] if row else None
-
     def state_json(self, request_id: str) -> str | None:
-        row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return row[0] if row else None
+        """The current state as stored (the JSON a status query answers); None if unknown."""
 
+    @abstractmethod
     def events(self, request_id: str) -> list[dict[str, Any]]: ...
 
     @abstractmethod
     def open_requests(self) -> list[RequestState]: ...
+
+    @abstractmethod
+    def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
+        """Held requests waiting in these CSR queues (see ``SQLiteReader.held``)."""
 
     @abstractmethod
     def query(self, q: Query) -> tuple[list[tuple[str, str, str]], int]:
