@@ -72,9 +72,9 @@ class RequestHost:
         if self.rehydrated:
             log.info("%s rehydrated %d open requests", self.name, self.rehydrated)
 
-    def _actor(self, state: RequestState) -> RequestActor:
+    def _actor(self, state: RequestState, state_json: str | None = None) -> RequestActor:
         return RequestActor(state, self.policies[state.requestType], self.journal, self.processes,
-                            self.metrics.transition)
+                            self.metrics.transition, state_json=state_json)
 
     def _activate(self, state: RequestState) -> None:
         policy = self.policies[state.requestType]
@@ -87,8 +87,11 @@ class RequestHost:
         actor.start()
 
     # -- messages ---------------------------------------------------------------------------
-    async def create(self, state: RequestState, body_hash: str) -> tuple[bool, bytes]:
-        """Create the request unless its id exists; ``(created, status)``. Journaled before it returns."""
+    async def create(self, state_json: str, body_hash: str) -> tuple[bool, bytes]:
+        """Create the request (its initial state as JSON: cheaper across Ray than a pickled model,
+        and journaled as it is) unless its id exists; ``(created, status)``. Journaled before it
+        returns."""
+        state = RequestState.model_validate_json(state_json)
         rid = state.id
         if state.idempotencyKey is not None:  # an id derived from a key may exist already
             existing = await self._body_hash(rid)
@@ -100,7 +103,7 @@ class RequestHost:
                 return False, await self.status(rid)
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
-            actor = self._actor(state)
+            actor = self._actor(state, state_json)
             await actor.persist_created(body_hash)
             if self.policies[state.requestType].placement == Placement.dedicated:
                 self._activate(state)
@@ -116,10 +119,10 @@ class RequestHost:
         finally:
             self.creating.pop(rid, None)
 
-    async def create_many(self, items: list[tuple[RequestState, str]]) -> list[tuple[bool, bytes] | Exception]:
+    async def create_many(self, items: list[tuple[str, str]]) -> list[tuple[bool, bytes] | Exception]:
         """Many creates in one call; the journal commits them together (one transaction). Each item
         answers like ``create``, or with its own error: one bad item fails nothing else."""
-        return await asyncio.gather(*(self.create(state, body_hash) for state, body_hash in items),
+        return await asyncio.gather(*(self.create(state_json, body_hash) for state_json, body_hash in items),
                                     return_exceptions=True)
 
     async def _body_hash(self, rid: str) -> str | None:

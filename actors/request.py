@@ -80,7 +80,6 @@ class RequestActor:
     async def persist_created(self, body_hash: str | None = None) -> None:
         """Journal the new request (the create is acknowledged only after this returns)."""
         async with self.lock:
-            self._json = self.state.model_dump_json()
             write = Write(self.state, self._json, [("created", self._json)], body_hash)
             await self.journal.commit([write])
 

@@ -43,7 +43,7 @@ class RuntimeClient:
     async def create_many(self, items: list[tuple[RequestCreate, str | None, str]]) -> list[Any]:
         """Many creates ``(body, Idempotency-Key, actor)`` in one router call; each answer is
         ``(created, id, status)`` or an error."""
-        return await self.router.create_many.remote(items)
+        return await self.router.create_many.remote([(b.model_dump_json(), k, a) for b, k, a in items])
 
     async def status(self, request_id: str) -> bytes:
         return await self.host(request_id).status.remote(request_id)

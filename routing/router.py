@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import ray
+from pydantic import ValidationError
 
 from actors import names
 from actors.errors import Invalid
@@ -64,22 +65,26 @@ class Router:
         self.ring = HashRing(hosts)
 
     async def create_many(
-        self, items: list[tuple[RequestCreate, str | None, str]]
+        self, items: list[tuple[str, str | None, str]]
     ) -> list[tuple[bool, str, bytes] | Exception]:
-        """Many creates ``(body, Idempotency-Key, actor)`` in one call: classified here, then one call
-        per host with its share. Each item answers like ``create``, or with its own error."""
+        """Many creates ``(body JSON, Idempotency-Key, actor)`` in one call: validated and classified
+        here, then one call per host with its share. Each item answers ``(created, id, status)``, or
+        with its own error. Bodies and states cross Ray as JSON text: pickling pydantic models costs
+        several times more."""
         out: list[tuple[bool, str, bytes] | Exception | None] = [None] * len(items)
         by_host: dict[int, list[tuple[int, RequestState, str]]] = {}
-        for i, (body, key, actor) in enumerate(items):
+        for i, (body_json, key, actor) in enumerate(items):
             try:
+                body = RequestCreate.model_validate_json(body_json)
                 state = self.classifier.classify(body, key, actor)
-            except Invalid as exc:
-                out[i] = exc
+            except (Invalid, ValidationError) as exc:
+                out[i] = exc if isinstance(exc, Invalid) else Invalid(str(exc), "body")
                 continue
             by_host.setdefault(self.ring.host_for(state.id), []).append((i, state, body.body_hash()))
         hosts = list(by_host)
         answers = await asyncio.gather(
-            *(self.hosts[h].create_many.remote([(st, bh) for _, st, bh in by_host[h]]) for h in hosts),
+            *(self.hosts[h].create_many.remote([(st.model_dump_json(), bh) for _, st, bh in by_host[h]])
+              for h in hosts),
             return_exceptions=True)
         for h, answer in zip(hosts, answers):
             for n, (i, state, _) in enumerate(by_host[h]):
