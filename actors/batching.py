@@ -25,6 +25,7 @@ class Batcher:
         self.max_inflight = max_inflight
         self.pending: list[tuple[Any, asyncio.Future]] = []
         self.inflight = 0
+        self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
 
     async def submit(self, item: Any) -> Any:
         fut = asyncio.get_running_loop().create_future()
@@ -39,17 +40,21 @@ class Batcher:
     def _flush(self) -> None:
         batch, self.pending = self.pending[: self.max_size], self.pending[self.max_size:]
         self.inflight += 1
-        asyncio.get_running_loop().create_task(self._travel(batch))
+        task = asyncio.get_running_loop().create_task(self._travel(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _travel(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
         try:
             results = await self.send([item for item, _ in batch])
-        except Exception as exc:  # the call itself failed: every create in it gets the error
+        except Exception as exc:  # the call itself failed: every item in it gets the error
             results = [exc] * len(batch)
         finally:
             self.inflight -= 1
             if self.pending:
                 self._flush()
-        for (_, fut), result in zip(batch, results):
+        if not isinstance(results, list) or len(results) != len(batch):  # never leave a caller waiting
+            results = [RuntimeError(f"a batch of {len(batch)} items got another number of answers")] * len(batch)
+        for (_, fut), result in zip(batch, results, strict=True):
             if not fut.done():
                 fut.set_result(result)

@@ -277,7 +277,7 @@ class SQLiteJournal(SQLiteReader, Journal):
                         results.append(None)
                     except sqlite3.Error as exc:  # reported to the one caller it belongs to
                         results.append(exc)
-            for (_, fut, loop), exc in zip(batch, results):
+            for (_, fut, loop), exc in zip(batch, results, strict=True):
                 _settle(fut, loop, exc)
             if stop:
                 break

@@ -32,7 +32,7 @@ def _call(method: str, url: str, **kw) -> httpx.Response:
         return httpx.request(method, url, timeout=30, **kw)
     except httpx.TransportError as exc:
         typer.echo(f"cannot reach the gateway at {url}: {exc} (is `switchboard serve` running?)", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -74,7 +74,7 @@ class RuntimeClient:
         labels = [names.ROUTER, *(names.host_name(i) for i in range(len(self.hosts)))]
         refs = [self.router.ping.remote(), *(h.ping.remote() for h in self.hosts)]
         out: dict[str, str] = {}
-        for name, ref in zip(labels, refs):
+        for name, ref in zip(labels, refs, strict=True):
             try:
                 await asyncio.wait_for(ref, PING_TIMEOUT)
                 out[name] = "ok"

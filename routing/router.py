@@ -86,7 +86,7 @@ class Router:
             *(self.hosts[h].create_many.remote([(st.model_dump_json(), bh) for _, st, bh in by_host[h]])
               for h in hosts),
             return_exceptions=True)
-        for h, answer in zip(hosts, answers):
+        for h, answer in zip(hosts, answers, strict=True):
             for n, (i, state, _) in enumerate(by_host[h]):
                 one = answer if isinstance(answer, Exception) else answer[n]
                 out[i] = one if isinstance(one, Exception) else (one[0], state.id, one[1])

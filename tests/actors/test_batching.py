@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from actors.batching import Batcher
 
@@ -48,3 +47,10 @@ async def test_a_failed_call_fails_only_its_own_creates():
     assert all(isinstance(r, ConnectionError) for r in results)
     rec.fail_call = False
     assert await batcher.submit(1) == 2  # and the batcher goes on
+
+
+async def test_an_answer_of_the_wrong_length_fails_the_batch_instead_of_hanging():
+    async def short(items):
+        return items[:-1]
+    results = await asyncio.gather(*(Batcher(short).submit(i) for i in range(1)), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError)
