@@ -27,6 +27,11 @@ def party(payload: Payload) -> str:
     return payload["relatedParty"][0]["id"]
 
 
+def belongs(account: dict | None, payload: Payload) -> bool:
+    """The billing account exists and is one of the request's parties'."""
+    return account is not None and account["customer_id"] in {p["id"] for p in payload["relatedParty"]}
+
+
 def cents(value: Any) -> int:
     return round(float(value) * 100)
 
@@ -43,6 +48,6 @@ class Process:
         account = self.bss.billing_account(account_id)
         if account is None:
             return None, f"billing account {account_id} not found"
-        if account["customer_id"] not in {p["id"] for p in payload["relatedParty"]}:
+        if not belongs(account, payload):
             return None, f"billing account {account_id} does not belong to the related party"
         return account, None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Payload, Process, cents, completed, derived_id, needs_person
+from .base import Payload, Process, belongs, cents, completed, derived_id, needs_person
 
 
 class BillingProcess(Process):
@@ -20,7 +20,7 @@ class BillingProcess(Process):
         if invoice is None:
             return needs_person(f"invoice {invoice_id} not found")
         account = self.bss.billing_account(invoice["billingAccount"]["id"])
-        if account is None or account["customer_id"] not in {x["id"] for x in p["relatedParty"]}:
+        if not belongs(account, p):
             return needs_person(f"invoice {invoice_id} does not belong to the related party")
         total = invoice["taxIncludedAmount"]
         summary = (f"Invoice {invoice_id} of {invoice.get('billDate')}: {total['value']:.2f} {total['unit']}, "
