@@ -145,9 +145,6 @@ class RequestHost:
             raise NotFound(f"no request with id {rid}", "id")
         return body.encode()
 
-    async def cancel(self, rid: str, actor_name: str, reason: str | None) -> bytes:
-        return await self.act(rid, "cancel", actor_name, {"reason": reason})
-
     async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
         """An action on a request (``cancel``, or one of its flow's actions)."""
         actor = self.actors.get(rid)

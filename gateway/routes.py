@@ -98,4 +98,5 @@ async def cancel_request(request_id: RequestId, rt: Runtime,
                          body: Annotated[CancelBody | None, Body()] = None) -> Response:
     """Cancels the request and every activity still running. 409 when the request is final or
     already resolved."""
-    return Response(await rt.cancel(request_id, API_ACTOR, body.reason if body else None), media_type=JSON)
+    reason = body.reason if body else None
+    return Response(await rt.act(request_id, "cancel", API_ACTOR, {"reason": reason}), media_type=JSON)

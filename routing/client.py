@@ -48,9 +48,6 @@ class RuntimeClient:
     async def status(self, request_id: str) -> bytes:
         return await self.host(request_id).status.remote(request_id)
 
-    async def cancel(self, request_id: str, actor: str, reason: str | None) -> bytes:
-        return await self.host(request_id).cancel.remote(request_id, actor, reason)
-
     async def act(self, request_id: str, action: str, actor: str, data: dict[str, Any]) -> bytes:
         return await self.host(request_id).act.remote(request_id, action, actor, data)
 
