@@ -10,16 +10,20 @@ stub pointing at it and forwards messages to it, so the gateway reaches every re
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import ray
 from ray.util import metrics as ray_metrics
 
 from . import names
+from .clock import Clock, SystemClock
 from .errors import IdempotencyConflict, NotFound
-from .journal import SQLiteJournal
+from .journal import Journal, SQLiteJournal
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
 from .request import RequestActor
@@ -38,53 +42,171 @@ class _Metrics:
             tag_keys=("host", "requestType", "to"),
         )
         self._host = host
+        self.sla_events: Counter[tuple[str, str, str]] = Counter()
+        self._ray_sla = ray_metrics.Counter(
+            "switchboard_sla_events",
+            description="SLA warnings and breaches, by request type, event and target.",
+            tag_keys=("host", "requestType", "event", "target"),
+        )
+
+    def sla(self, state: RequestState, event: str, target: str) -> None:
+        self.sla_events[(state.requestType, event, target)] += 1
+        self._ray_sla.inc(1, tags={"host": self._host, "requestType": state.requestType, "event": event,
+                                   "target": target})
 
     def transition(self, state: RequestState, previous: Status, current: Status) -> None:
         self.transitions[(state.requestType, previous.value, current.value)] += 1
         self._ray.inc(1, tags={"host": self._host, "requestType": state.requestType, "to": current.value})
 
 
-@ray.remote(max_restarts=-1, max_task_retries=3)
-class RequestHost:
-    def __init__(
-        self,
-        index: int,
-        journal_path: str,
-        policies: dict[str, TypePolicy],
-        replicas: dict[str, int],
-        namespace: str,
-    ):
-        self.name = names.host_name(index)
-        self.journal = SQLiteJournal(journal_path)
-        self.journal_path = journal_path
+class Shard:
+    """One shard's request actors, in memory while active and passivated when idle.
+
+    Active actors live in ``self.actors``, least recently used first. An actor idle for
+    ``passivate_after`` seconds (by its clock) is unloaded: its state is in the journal already, and
+    its earliest timer goes into one heap, so the shard wakes it when that timer is due. Any message
+    or status query reactivates it from the journal, timers included. After a restart only requests
+    with work to do are loaded; the others wait in the journal (and in the heap if they have a timer).
+    """
+
+    def __init__(self, name: str, journal: Journal, policies: dict[str, TypePolicy],
+                 processes: dict[str, list[Any]], clock: Clock | None = None,
+                 passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None):
+        self.name = name
+        self.journal = journal
         self.policies = policies
-        self.replicas = replicas
-        self.processes = names.processes(replicas, namespace)
-        self.namespace = namespace
-        self.metrics = _Metrics(self.name)
+        self.processes = processes
+        self.clock = clock or SystemClock()
+        self.passivate_after = passivate_after
+        self.dedicate = dedicate
+        self.metrics = _Metrics(name)
         self.actors: dict[str, RequestActor] = {}
+        self.touched: dict[str, datetime] = {}
         self.dedicated: dict[str, Any] = {}
         self.creating: dict[str, asyncio.Future] = {}
-        self.rehydrated = 0
-        for state in self.journal.open_requests():  # a restart: bring back every open request
-            self._activate(state)
+        self.wakes: list[tuple[datetime, str]] = []  # (earliest timer, id) of passivated requests
+        self._wake_task: asyncio.Task | None = None
+        self._sweeper: asyncio.Task | None = None
+        self.rehydrated = self.passivated = self.reactivated = 0
+
+    def recover(self) -> None:
+        """After a (re)start: requests with work to do are active again; the others are passivated,
+        to be woken by their earliest timer or by their next message."""
+        for rid, status, request_type, wake_at in self.journal.open_ids():
             self.rehydrated += 1
-        if self.rehydrated:
-            log.info("%s rehydrated %d open requests", self.name, self.rehydrated)
+            policy = self.policies.get(request_type)
+            if status in (Status.acknowledged, Status.in_progress) or (
+                    policy is not None and policy.placement == Placement.dedicated):
+                self._load(rid)
+            elif wake_at is not None:
+                self._wake_at(wake_at, rid)
+        if self.passivate_after:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_loop(), name=f"{self.name}-sweep")
 
     def _actor(self, state: RequestState, state_json: str | None = None) -> RequestActor:
         return RequestActor(state, self.policies[state.requestType], self.journal, self.processes,
-                            self.metrics.transition, state_json=state_json)
+                            self.metrics.transition, clock=self.clock, state_json=state_json,
+                            on_sla=self.metrics.sla, on_final=self._closed)
 
-    def _activate(self, state: RequestState) -> None:
-        policy = self.policies[state.requestType]
-        if policy.placement == Placement.dedicated:
-            self.dedicated[state.id] = DedicatedRequest.options(
-                name=names.dedicated_name(state.id), namespace=self.namespace, get_if_exists=True
-            ).remote(state, policy, self.journal_path, self.replicas, self.namespace)
-            return
-        actor = self.actors[state.id] = self._actor(state)
+    def _closed(self, actor: RequestActor) -> None:
+        """A request reached a final status: its actor is stopped and its memory freed."""
+        rid = actor.state.id
+        if self.actors.get(rid) is actor:
+            del self.actors[rid]
+            self.touched.pop(rid, None)
+
+    def _touch(self, rid: str) -> None:
+        actor = self.actors.pop(rid, None)
+        if actor is not None:
+            self.actors[rid] = actor  # to the end: most recently used
+            self.touched[rid] = self.clock.now()
+
+    def _load(self, rid: str) -> RequestActor | None:
+        """The request's actor, reactivated from the journal if it was passivated; None when the
+        request is final (the journal answers for it) or a dedicated one. Synchronous, so two
+        messages can never load one request twice."""
+        actor = self.actors.get(rid)
+        if actor is not None:
+            self._touch(rid)
+            return actor
+        if rid in self.dedicated:
+            return None
+        state_json = self.journal.state_json(rid)
+        if state_json is None:
+            raise NotFound(f"no request with id {rid}", "id")
+        state = RequestState.model_validate_json(state_json)
+        if state.is_final:
+            return None
+        if self.policies[state.requestType].placement == Placement.dedicated:
+            if self.dedicate is not None:
+                self.dedicated[rid] = self.dedicate(state)
+            return None
+        actor = self.actors[rid] = self._actor(state, state_json)
+        self.touched[rid] = self.clock.now()
         actor.start()
+        return actor
+
+    # -- passivation ------------------------------------------------------------------------
+    def passivate_idle(self, older_than: float | None = None) -> int:
+        """Unload the actors idle for ``older_than`` seconds (the setting by default); how many."""
+        limit = self.passivate_after if older_than is None else older_than
+        if limit is None:
+            return 0
+        cutoff = self.clock.now() - timedelta(seconds=limit)
+        done = []
+        for rid, actor in self.actors.items():  # least recently used first
+            if self.touched.get(rid, cutoff) > cutoff:
+                break
+            if actor.idle():
+                done.append((rid, actor))
+        for rid, actor in done:
+            del self.actors[rid]
+            self.touched.pop(rid, None)
+            due = actor.passivate()
+            if due is not None:
+                self._wake_at(due, rid)
+        self.passivated += len(done)
+        return len(done)
+
+    async def _sweep_loop(self) -> None:
+        interval = max(0.05, min(self.passivate_after / 4, 30.0))
+        while True:
+            await self.clock.sleep(interval)
+            try:
+                self.passivate_idle()
+            except Exception:  # never let one bad sweep stop passivation for good
+                log.exception("%s: passivation sweep failed", self.name)
+
+    def _wake_at(self, due: datetime, rid: str) -> None:
+        first = self.wakes[0][0] if self.wakes else None
+        heapq.heappush(self.wakes, (due, rid))
+        if first is None or due < first or self._wake_task is None or self._wake_task.done():
+            if self._wake_task is not None:
+                self._wake_task.cancel()
+            self._wake_task = asyncio.get_running_loop().create_task(self._wake_loop(), name=f"{self.name}-wake")
+
+    async def _wake_loop(self) -> None:
+        """Reactivate passivated requests when their earliest timer is due; their actor fires it."""
+        while self.wakes:
+            await self.clock.sleep_until(self.wakes[0][0])
+            now = self.clock.now()
+            while self.wakes and self.wakes[0][0] <= now:
+                _, rid = heapq.heappop(self.wakes)
+                if rid not in self.actors:
+                    try:
+                        if self._load(rid) is not None:
+                            self.reactivated += 1
+                    except Exception:
+                        log.exception("%s: could not wake request %s", self.name, rid)
+
+    def stop(self) -> None:
+        for task in (self._wake_task, self._sweeper):
+            if task is not None:
+                task.cancel()
+        for actor in self.actors.values():
+            actor.passivate()
+            if actor._driver is not None:
+                actor._driver.cancel()
 
     # -- messages ---------------------------------------------------------------------------
     async def create(self, state_json: str, body_hash: str) -> tuple[bool, bytes]:
@@ -105,10 +227,11 @@ class RequestHost:
         try:
             actor = self._actor(state, state_json)
             await actor.persist_created(body_hash)
-            if self.policies[state.requestType].placement == Placement.dedicated:
-                self._activate(state)
+            if self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None:
+                self.dedicated[rid] = self.dedicate(state)
             else:
                 self.actors[rid] = actor
+                self.touched[rid] = self.clock.now()
                 actor.start()
             fut.set_result(body_hash)
             return True, actor.status_json()
@@ -134,12 +257,21 @@ class RequestHost:
         return self.journal.body_hash(rid)
 
     async def status(self, rid: str) -> bytes:
+        """Answered by the request's actor (reactivated if it was passivated) while the request is
+        open, from the journal once it is final: the same JSON either way."""
         actor = self.actors.get(rid)
         if actor is not None:
+            self._touch(rid)
             return actor.status_json()
         stub = self.dedicated.get(rid)
         if stub is not None:
             return await stub.status.remote()
+        actor = self._load(rid)
+        if actor is not None:
+            self.reactivated += 1
+            return actor.status_json()
+        if rid in self.dedicated:
+            return await self.dedicated[rid].status.remote()
         body = self.journal.state_json(rid)
         if body is None:
             raise NotFound(f"no request with id {rid}", "id")
@@ -148,6 +280,10 @@ class RequestHost:
     async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
         """An action on a request (``cancel``, or one of its flow's actions)."""
         actor = self.actors.get(rid)
+        if actor is None and rid not in self.dedicated:
+            actor = self._load(rid)
+            if actor is not None:
+                self.reactivated += 1
         if actor is None and rid in self.dedicated:
             stub = self.dedicated[rid]
             body, final = await stub.act.remote(action, actor_name, data)
@@ -155,22 +291,41 @@ class RequestHost:
                 self.dedicated.pop(rid, None)
                 ray.kill(stub)
             return body
-        if actor is None:  # a final request no longer in memory: its actor refuses the change
+        if actor is None:  # a final request: an actor over its journaled state refuses the change
             state = self.journal.get(rid)
             if state is None:
                 raise NotFound(f"no request with id {rid}", "id")
-            actor = self._actor(state)
-        body = await _act(actor, action, actor_name, data)
-        if actor.state.is_final:
-            self.actors.pop(rid, None)  # its state lives on in the journal
-        return body
+            return await _act(self._actor(state), action, actor_name, data)
+        self._touch(rid)
+        return await _act(actor, action, actor_name, data)
 
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "active": len(self.actors), "dedicated": len(self.dedicated),
-                "rehydrated": self.rehydrated}
+                "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
+                "waiting": len(self.wakes)}
 
     async def metrics_snapshot(self) -> dict[str, Any]:
-        return {"transitions": dict(self.metrics.transitions), "active": len(self.actors) + len(self.dedicated)}
+        return {"transitions": dict(self.metrics.transitions), "sla": dict(self.metrics.sla_events),
+                "active": len(self.actors) + len(self.dedicated), "passivated": self.passivated,
+                "reactivated": self.reactivated}
+
+
+@ray.remote(max_restarts=-1, max_task_retries=3)
+class RequestHost(Shard):
+    """A shard as a named Ray actor (``request-host-N``) with its own SQLite journal file."""
+
+    def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
+                 namespace: str, passivate_after: float | None = None):
+        def dedicate(state: RequestState) -> Any:
+            return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
+                                            get_if_exists=True).remote(state, policies[state.requestType],
+                                                                       journal_path, replicas, namespace)
+
+        super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
+                         names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate)
+        self.recover()  # Ray runs an async actor's constructor in its event loop
+        if self.rehydrated:
+            log.info("%s recovered %d open requests", self.name, self.rehydrated)
 
 
 async def _act(actor: RequestActor, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
@@ -189,7 +344,7 @@ class DedicatedRequest:
         latest = self.journal.get(state.id) or state  # after a restart, the journal knows best
         metrics = _Metrics(names.dedicated_name(state.id))
         processes = names.processes(replicas, namespace)
-        self.actor = RequestActor(latest, policy, self.journal, processes, metrics.transition)
+        self.actor = RequestActor(latest, policy, self.journal, processes, metrics.transition, on_sla=metrics.sla)
         self.actor.start()
 
     async def status(self) -> bytes:

@@ -79,6 +79,10 @@ class Journal(ABC):
     def open_requests(self) -> list[RequestState]: ...
 
     @abstractmethod
+    def open_ids(self) -> list[tuple[str, str, str, datetime | None]]:
+        """Every open request ``(id, status, request type, earliest timer)``, without its state."""
+
+    @abstractmethod
     def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
         """Held requests waiting in these CSR queues (see ``SQLiteReader.held``)."""
 
@@ -108,6 +112,7 @@ CREATE TABLE IF NOT EXISTS requests (
     queue TEXT,
     assignee TEXT,
     claim_expires_at TEXT,
+    wake_at TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     state TEXT NOT NULL
@@ -128,12 +133,12 @@ CREATE INDEX IF NOT EXISTS events_request ON events(request_id, seq);
 
 UPSERT = """
 INSERT INTO requests (id, status, request_type, channel, direction, party_id, idempotency_key,
-                      body_hash, campaign_id, priority, queue, assignee, claim_expires_at,
+                      body_hash, campaign_id, priority, queue, assignee, claim_expires_at, wake_at,
                       created_at, updated_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
     priority = excluded.priority, queue = excluded.queue, assignee = excluded.assignee,
-    claim_expires_at = excluded.claim_expires_at, state = excluded.state
+    claim_expires_at = excluded.claim_expires_at, wake_at = excluded.wake_at, state = excluded.state
 """
 
 FINAL_SQL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
@@ -152,7 +157,8 @@ def _row(w: Write) -> tuple:
     return (
         s.id, s.status.value, s.requestType, s.channel.value, s.direction.value, s.party_id,
         s.idempotencyKey, w.body_hash, s.campaignId, s.priority, s.queue, s.assignee,
-        ts(s.claimExpiresAt) if s.claimExpiresAt else None, ts(s.creationDate), ts(s.lastUpdate), w.state_json,
+        ts(s.claimExpiresAt) if s.claimExpiresAt else None, ts(min(s.timers.values())) if s.timers else None,
+        ts(s.creationDate), ts(s.lastUpdate), w.state_json,
     )
 
 
@@ -163,6 +169,9 @@ class SQLiteReader:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         setup = _connect(self.path)
+        columns = {row[1] for row in setup.execute("PRAGMA table_info(requests)")}
+        if columns and "wake_at" not in columns:  # a journal written before passivation
+            setup.execute("ALTER TABLE requests ADD COLUMN wake_at TEXT")
         setup.executescript(SCHEMA)
         setup.close()
         self._local = threading.local()
@@ -191,6 +200,13 @@ class SQLiteReader:
             "SELECT seq, at, type, data FROM events WHERE request_id = ? ORDER BY seq", (request_id,)
         ).fetchall()
         return [{"seq": s, "at": at, "type": t, "data": json.loads(d)} for s, at, t, d in rows]
+
+    def open_ids(self) -> list[tuple[str, str, str, datetime | None]]:
+        """Every open request: ``(id, status, request type, earliest timer)``, without loading states."""
+        rows = self._conn.execute(
+            f"SELECT id, status, request_type, wake_at FROM requests WHERE status NOT IN ({FINAL_SQL})").fetchall()
+        return [(rid, status, rtype, datetime.fromisoformat(wake) if wake else None)
+                for rid, status, rtype, wake in rows]
 
     def open_requests(self) -> list[RequestState]:
         rows = self._conn.execute(f"SELECT state FROM requests WHERE status NOT IN ({FINAL_SQL})").fetchall()

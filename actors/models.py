@@ -107,6 +107,27 @@ class TimelineEntry(Model):
     reason: str | None = None
 
 
+class Sla(Model):
+    """The request's service-level clock: due dates, and what happened to them. The clock stops
+    while the request is paused (pending, resolved): leaving a pause moves open due dates later by
+    the time paused."""
+
+    policy: str
+    responseMinutes: float = Field(description="The response target of the policy at the request's priority.")
+    resolutionMinutes: float
+    responseDue: datetime | None = Field(None, description="Due date of the response (taken up).")
+    resolutionDue: datetime | None = Field(None, description="Due date of the resolution.")
+    respondedAt: datetime | None = None
+    resolvedAt: datetime | None = None
+    pausedSince: datetime | None = Field(None, description="Set while the clock is stopped.")
+    pausedSeconds: float = 0.0
+    warned: list[str] = Field(default_factory=list, description="Targets warned about: response, resolution.")
+    breached: list[str] = Field(default_factory=list, description="Targets missed: response, resolution.")
+    escalatedTo: str | None = Field(None, description="The escalation queue the request was moved to.")
+    timeLeft: dict[str, float] = Field(default_factory=dict, description="Seconds left per open target, "
+                                       "as of the answer (negative once breached); empty when none is open.")
+
+
 class RequestState(Model):
     """Everything one request is. Serialised whole into the journal's current-state row."""
 
@@ -137,6 +158,9 @@ class RequestState(Model):
     campaignId: str | None = None
     creationDate: datetime = Field(default_factory=utcnow)
     lastUpdate: datetime = Field(default_factory=utcnow)
+    closedAt: datetime | None = Field(None, description="When the request was closed (or cancelled, rejected).")
+    sla: Sla | None = Field(None, description="Service-level due dates and time left (kept last: the "
+                            "status answer refreshes it).")
 
     @property
     def is_final(self) -> bool:

@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 
-from . import lifecycle
+from . import lifecycle, sla
 from .batching import Batcher
 from .clock import Clock, SystemClock
 from .errors import Conflict, NotFound, NotReady
 from .flows import FLOWS, Effect, Flow, Hold, Note, Resolve, Run, Wait
-from .journal import Journal, Write
+from .journal import Journal, Write, ts
 from .models import (
+    FINAL_STATUSES,
     TERMINAL_ACTIVITY,
     Activity,
     ActivityStatus,
@@ -38,9 +39,16 @@ from .policy import TypePolicy
 log = logging.getLogger(__name__)
 
 TransitionHook = Callable[[RequestState, Status, Status], None]
+SlaHook = Callable[[RequestState, str, str], None]  # (state, slaWarning|slaBreached, target)
 
 SYSTEM = "system"
 OPEN_WORK = (Status.acknowledged, Status.in_progress)
+CONFIRMATION = "close.confirmation"  # resolved: closes when the customer has not answered by then
+SYSTEM_TIMERS = (sla.PREFIX, "close.")  # the other timers are the flow's, and last one wait (pending)
+
+
+def flow_timer(name: str) -> bool:
+    return not name.startswith(SYSTEM_TIMERS)
 
 
 def flow_for(policy: TypePolicy) -> Flow:
@@ -57,6 +65,8 @@ class RequestActor:
         on_transition: TransitionHook | None = None,
         clock: Clock | None = None,
         state_json: str | None = None,
+        on_sla: SlaHook | None = None,
+        on_final: Callable[[RequestActor], None] | None = None,
     ):
         self.state = state
         self.policy = policy
@@ -64,17 +74,47 @@ class RequestActor:
         self.journal = journal
         self.processes = processes
         self.on_transition = on_transition
+        self.on_sla = on_sla
+        self.on_final = on_final
         self.clock = clock or SystemClock()
         self.lock = asyncio.Lock()
+        self.inflight = 0  # messages inside _change, waiting for the lock included
         self._json = state_json or state.model_dump_json()  # the last committed state
+        self._sla_at = self._sla_offset(self._json)
         self._committed_status = state.status
         self._events: list[tuple[str, str]] = []
         self._driver: asyncio.Task | None = None
-        self._timers: dict[str, asyncio.Task] = {}
+        self._alarm: tuple[datetime, asyncio.Task] | None = None  # one task, for the earliest timer
 
     # -- reads ------------------------------------------------------------------------------
     def status_json(self) -> bytes:
-        return self._json.encode()
+        """The last committed state; while the SLA clock runs, its time left is as of now."""
+        if self._sla_at < 0:
+            return self._json.encode()
+        sla.refresh(self._sla, self.clock.now())
+        return f"{self._json[:self._sla_at]}{self._sla.model_dump_json()}}}".encode()
+
+    def _sla_offset(self, state_json: str) -> int:
+        """Where the ``sla`` object starts in the committed JSON when its time left runs, else -1;
+        ``self._sla`` is then a copy of the committed clock. ``sla`` is the model's last field, so a
+        fresh one is spliced in before the closing brace."""
+        if not sla.running(self.state.sla):
+            return -1
+        self._sla = self.state.sla.model_copy(deep=True)
+        at = state_json.rfind(',"sla":')
+        return at + len(',"sla":') if at >= 0 else -1
+
+    def idle(self) -> bool:
+        """Nothing in flight: no message, no activity being driven. Only an idle actor is passivated."""
+        return self.inflight == 0 and (self._driver is None or self._driver.done())
+
+    def passivate(self) -> datetime | None:
+        """Stop the timer tasks (the state is in the journal already); the earliest timer's due
+        date, so the host can wake the request then."""
+        if self._alarm is not None:
+            self._alarm[1].cancel()
+            self._alarm = None
+        return min(self.state.timers.values(), default=None)
 
     # -- messages ---------------------------------------------------------------------------
     async def persist_created(self, body_hash: str | None = None) -> None:
@@ -91,34 +131,42 @@ class RequestActor:
             self._driver = asyncio.get_running_loop().create_task(self._drive(), name=f"drive-{self.state.id}")
 
     def _sync_timers(self) -> None:
-        """One task per armed timer of the committed state; disarmed ones are cancelled."""
-        for name in [n for n in self._timers if n not in self.state.timers]:
-            self._timers.pop(name).cancel()
-        for name, due in self.state.timers.items():
-            if name not in self._timers:
-                self._timers[name] = asyncio.get_running_loop().create_task(self._timer(name, due))
+        """One task (the alarm) sleeping until the earliest timer of the committed state; it is
+        replaced when that changes. Timers cost a task per active request, not one per timer."""
+        due = min(self.state.timers.values(), default=None)
+        if self._alarm is not None:
+            if self._alarm[0] == due and not self._alarm[1].done():
+                return
+            if self._alarm[1] is not asyncio.current_task():
+                self._alarm[1].cancel()
+            self._alarm = None
+        if due is not None:
+            self._alarm = (due, asyncio.get_running_loop().create_task(self._ring(due), name=f"alarm-{self.state.id}"))
 
     @asynccontextmanager
     async def _change(self):
         """One message's change: under the lock, committed at the end; any error puts back the last
         committed state, so a refused or failed message leaves the request exactly as it was."""
-        async with self.lock:
-            try:
-                yield
-                await self._commit()
-            except BaseException:
-                self.state, self._events = RequestState.model_validate_json(self._json), []
-                raise
+        self.inflight += 1
+        try:
+            async with self.lock:
+                try:
+                    yield
+                    await self._commit()
+                except BaseException:
+                    self.state, self._events = RequestState.model_validate_json(self._json), []
+                    raise
+        finally:
+            self.inflight -= 1
 
     async def transition(self, target: Status, actor: str, reason: str | None) -> bytes:
         """Move the request to ``target`` if the lifecycle table allows it, else ``InvalidTransition``
-        and nothing changes. Cancelling also cancels every activity still running."""
+        and nothing changes. A final status goes through Close Request (``_close``)."""
         async with self._change():
-            self._transition(target, actor, reason)
-            if target == Status.cancelled:
-                for act in self.state.activities:
-                    if act.status not in TERMINAL_ACTIVITY:
-                        self._activity(act, ActivityStatus.cancelled, "request cancelled")
+            if target in FINAL_STATUSES:
+                self._close(target, actor, reason)
+            else:
+                self._transition(target, actor, reason)
         if target not in OPEN_WORK and self._driver is not None and not self._driver.done():
             self._driver.cancel()
         self.start()
@@ -144,11 +192,20 @@ class RequestActor:
             elif name == "release":
                 self._holds_claim(actor, name)
                 self.state.assignee, self.state.claimExpiresAt = None, None
+            elif name == "requestInformation":
+                self._request_information(actor, data["question"])
             elif name == "information":
                 lifecycle.check(self.state.id, self.state.status, Status.in_progress)
                 self._transition(Status.in_progress, actor, "the customer added information")
                 self._apply([Note(result={"information": data.get("text")}),
                              Hold(self.flow.queue, "the customer added information: a CSR reviews it")], actor)
+            elif name == "confirm":
+                self._in_confirmation_window(name)
+                self._close(Status.closed, actor, data.get("reason") or "the customer confirmed the resolution")
+            elif name == "reopen":
+                self._in_confirmation_window(name)
+                self._transition(Status.in_progress, actor, f"reopened: {data.get('reason') or 'no reason given'}")
+                self._apply([Hold(self.flow.queue, "reopened by the customer: a CSR looks again")], actor)
             else:
                 if actor.startswith("csr:"):
                     self._holds_claim(actor, name)
@@ -167,6 +224,32 @@ class RequestActor:
             raise Conflict(f"request {s.id} is claimed by {s.assignee} until {s.claimExpiresAt:%H:%M:%S}", "assignee")
         s.assignee = actor
         s.claimExpiresAt = now + timedelta(minutes=self.policy.claimMinutes)
+        self._responded()
+
+    def _request_information(self, actor: str, question: str) -> None:
+        """A CSR asks the customer: the request waits (pending, the SLA clock stops) for the
+        customer's ``information``, which brings it back to the CSR queue."""
+        s = self.state
+        if s.status != Status.held:
+            raise Conflict(f"only a held request can ask the customer for information; this one is {s.status}",
+                           "action")
+        self._holds_claim(actor, "requestInformation")
+        self._apply([Wait(f"waiting for the customer: {question}")], actor)
+        self._events.append(("informationRequired", json.dumps({"question": question, "actor": actor})))
+
+    def _in_confirmation_window(self, action: str) -> None:
+        s = self.state
+        if s.status != Status.resolved:
+            raise Conflict(f"{action} needs a resolved request; this one is {s.status}", "action")
+        ends = s.timers.get(CONFIRMATION)
+        if ends is not None and ends <= self.clock.now():
+            raise Conflict(f"the confirmation window of request {s.id} ended at {ends:%Y-%m-%d %H:%M:%S} UTC; "
+                           f"it is being closed", "action")
+
+    def _responded(self) -> None:
+        """The request is taken up: the SLA's response target is met."""
+        if self.state.sla is not None and self.state.sla.respondedAt is None:
+            self.state.sla.respondedAt = self.clock.now()
 
     def _holds_claim(self, actor: str, action: str) -> None:
         s = self.state
@@ -204,6 +287,7 @@ class RequestActor:
                 return False
             act.attempts += 1
             act.startedAt = act.startedAt or self.clock.now()
+            self._responded()
             self._activity(act, ActivityStatus.running, f"attempt {act.attempts}")
             activity_id, kind, attempt, process = act.id, act.kind, act.attempts, act.process
             payload = {
@@ -256,18 +340,65 @@ class RequestActor:
             raise NotReady(f"no process actor of kind {kind}")
         return replicas[zlib.crc32(activity_id.encode()) % len(replicas)]  # stable across restarts
 
-    async def _timer(self, name: str, due: datetime) -> None:
+    async def _ring(self, due: datetime) -> None:
+        """Fire every timer due by now, earliest first, each in its own change."""
         await self.clock.sleep_until(due)
+        if self._alarm is not None and self._alarm[1] is asyncio.current_task():
+            self._alarm = None
+        while not self.state.is_final:
+            now = self.clock.now()
+            ready = sorted((d, n) for n, d in self.state.timers.items() if d <= now)
+            if not ready:
+                break
+            await self._fire(ready[0][1], ready[0][0])
+        if not self.state.is_final:
+            self.start()
+
+    async def _fire(self, name: str, due: datetime) -> None:
         async with self._change():
-            if self._timers.get(name) is asyncio.current_task():
-                del self._timers[name]
             if self.state.timers.get(name) != due:
                 return  # disarmed or re-armed meanwhile
             del self.state.timers[name]
-            self.state.timeline.append(TimelineEntry(event=f"timer.{name}", actor=SYSTEM, at=self.clock.now()))
-            self._events.append((f"timer.{name}", "{}"))
-            self._apply(self.flow.timer(self.state, name), SYSTEM)
-        self.start()
+            if name.startswith(sla.PREFIX):
+                self._sla_fired(name, due)
+            elif name == CONFIRMATION:
+                self._confirmation_ended()
+            else:
+                self.state.timeline.append(TimelineEntry(event=f"timer.{name}", actor=SYSTEM, at=self.clock.now()))
+                self._events.append((f"timer.{name}", "{}"))
+                self._apply(self.flow.timer(self.state, name), SYSTEM)
+
+    def _sla_fired(self, name: str, due: datetime) -> None:
+        s, policy = self.state, self.policy.sla
+        if s.sla is None or policy is None:
+            return
+        fired = sla.fire(s.sla, policy, name)
+        if fired is None:
+            return
+        event, target, action = fired
+        target_due = s.sla.responseDue if target == sla.RESPONSE else s.sla.resolutionDue
+        reason = f"{target} due at {target_due:%Y-%m-%d %H:%M:%S} UTC ({s.sla.policy} policy)"
+        if action.raisePriority and s.priority > 1:
+            s.priority -= 1
+            reason += f"; priority raised to {s.priority}"
+        if action.escalateTo:
+            s.sla.escalatedTo = action.escalateTo
+            reason += f"; escalated to the {action.escalateTo} queue"
+            if s.status == Status.held:
+                s.queue, s.assignee, s.claimExpiresAt = action.escalateTo, None, None
+        s.timeline.append(TimelineEntry(event=event, actor=SYSTEM, at=self.clock.now(), reason=reason))
+        self._events.append((event, json.dumps({
+            "target": target, "due": ts(target_due), "policy": s.sla.policy, "priority": s.priority,
+            "escalatedTo": action.escalateTo})))
+        if self.on_sla is not None:
+            self.on_sla(s, event, target)
+
+    def _confirmation_ended(self) -> None:
+        s = self.state
+        if any(a.status not in TERMINAL_ACTIVITY for a in s.activities):  # not before they end
+            s.timers[CONFIRMATION] = self.clock.now() + timedelta(minutes=self.policy.confirmationMinutes)
+            return
+        self._close(Status.closed, SYSTEM, "the confirmation window ended without an answer from the customer")
 
     # -- state changes: in place, under the lock, then _commit -----------------------------
     def _apply(self, effects: list[Effect], actor: str) -> None:
@@ -281,14 +412,14 @@ class RequestActor:
                                              input=eff.input, createdAt=self.clock.now()))
             elif isinstance(eff, Hold):
                 self._via_in_progress(Status.held, actor, eff.reason)
-                s.queue = eff.queue
+                s.queue = s.sla.escalatedTo if s.sla is not None and s.sla.escalatedTo else eff.queue
             elif isinstance(eff, Wait):
                 self._via_in_progress(Status.pending, actor, eff.reason)
                 for name, after in eff.timers.items():
                     s.timers[name] = self.clock.now() + after
             elif isinstance(eff, Resolve):
-                self._transition(Status.resolved, actor, eff.reason)
                 s.resolution = eff.resolution
+                self._transition(Status.resolved, actor, eff.reason)
             elif isinstance(eff, Note):
                 if eff.result:
                     s.result = {**(s.result or {}), **eff.result}
@@ -309,10 +440,44 @@ class RequestActor:
         s.status, s.statusReason = target, reason
         if previous == Status.held:
             s.queue = s.assignee = s.claimExpiresAt = None
-        if target != Status.pending:
-            s.timers.clear()  # a wait's timers mean nothing once the request moves on
+        if target != Status.pending:  # a wait's timers mean nothing once the request moves on
+            for name in [n for n in s.timers if flow_timer(n)]:
+                del s.timers[name]
         self._events.append(("statusChanged", json.dumps(
             {"from": previous.value, "to": target.value, "actor": actor, "reason": reason})))
+        now = self.clock.now()
+        if target == Status.resolved:
+            self._responded()
+            if s.sla is not None:
+                s.sla.resolvedAt = now
+            s.timers[CONFIRMATION] = now + timedelta(minutes=self.policy.confirmationMinutes)
+            self._events.append(("resolved", json.dumps({"resolution": s.resolution, "reason": reason,
+                                                         "confirmBy": ts(s.timers[CONFIRMATION])})))
+        elif previous == Status.resolved:  # reopened
+            s.timers.pop(CONFIRMATION, None)
+            s.resolution = None
+            if s.sla is not None:
+                s.sla.resolvedAt = None
+
+    def _close(self, target: Status, actor: str, reason: str | None) -> None:
+        """Close Request: the only way to a final status. Closing needs every activity ended;
+        cancelling or rejecting cancels those still running. Records ``closedAt`` and the resolution
+        code, and emits ``closed``; the host then frees the actor."""
+        s = self.state
+        lifecycle.check(s.id, s.status, target)
+        running = [a for a in s.activities if a.status not in TERMINAL_ACTIVITY]
+        if target == Status.closed and running:
+            raise Conflict(f"request {s.id} has activities still running ({', '.join(a.kind for a in running)}); "
+                           f"it closes once they end", "status")
+        for act in running:
+            self._activity(act, ActivityStatus.cancelled, f"request {target}")
+        self._transition(target, actor, reason)
+        s.closedAt = self.clock.now()
+        s.resolution = s.resolution or target.value
+        s.timers.clear()
+        s.queue = s.assignee = s.claimExpiresAt = None
+        self._events.append(("closed", json.dumps({"status": target.value, "resolution": s.resolution,
+                                                   "closedAt": ts(s.closedAt), "actor": actor, "reason": reason})))
 
     def _activity(self, act: Activity, status: ActivityStatus, reason: str | None = None) -> None:
         act.status = status
@@ -326,11 +491,22 @@ class RequestActor:
         if not self._events:
             return
         s, events, self._events = self.state, self._events, []
-        s.lastUpdate = self.clock.now()
+        s.lastUpdate = now = self.clock.now()
+        if s.sla is not None and self.policy.sla is not None:
+            wanted = sla.sync(s.sla, self.policy.sla, s.status, now)
+            for name in [n for n in s.timers if n.startswith(sla.PREFIX) and n not in wanted]:
+                del s.timers[name]
+            s.timers.update(wanted)
         state_json = s.model_dump_json()
         await self.journal.commit([Write(s, state_json, events)])  # on failure, _change puts the state back
         before, self._json, self._committed_status = self._committed_status, state_json, s.status
-        if s.timers or self._timers:
+        self._sla_at = self._sla_offset(state_json)
+        if s.timers or self._alarm is not None:
             self._sync_timers()
         if self.on_transition is not None and before != s.status:
             self.on_transition(s, before, s.status)
+        if s.is_final:
+            if self._driver is not None and not self._driver.done() and self._driver is not asyncio.current_task():
+                self._driver.cancel()
+            if self.on_final is not None:
+                self.on_final(self)

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     namespace: str = Field("switchboard", description="Ray namespace of the named actors.")
     dashboard: bool = Field(True, description="Start the Ray dashboard with a local Ray.")
     dashboard_port: int = Field(8265, ge=1, le=65535)
+    passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
+                                   "host unloads it (its state is in the journal); 0 never does.")
 
     def journal_path(self, shard: int) -> Path:
         return self.data_dir / "journal" / f"shard-{shard}.db"

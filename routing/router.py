@@ -7,9 +7,9 @@ import uuid
 import ray
 from pydantic import ValidationError
 
-from actors import names
+from actors import names, sla
 from actors.errors import Invalid
-from actors.models import RequestState, TimelineEntry
+from actors.models import RequestState, Status, TimelineEntry, utcnow
 
 from .models import RequestCreate
 from .ring import HashRing
@@ -45,6 +45,9 @@ class Classifier:
             if body.characteristics.get(name) in (None, ""):
                 raise Invalid(f"{body.requestType} needs the characteristic {name}", f"characteristics.{name}")
         rid = request_id(idempotency_key)
+        now = utcnow()
+        policy = self.table.slaPolicies[rt.slaPolicy]
+        clock = sla.start(policy, rt.slaPolicy, body.priority, now)
         return RequestState(
             id=rid,
             href=f"{API_PREFIX}/{rid}",
@@ -52,8 +55,12 @@ class Classifier:
             process=rt.process,
             placement=rt.placement.value,
             idempotencyKey=idempotency_key,
-            timeline=[TimelineEntry(event="created", actor=actor, toStatus="acknowledged",
+            timeline=[TimelineEntry(event="created", actor=actor, toStatus="acknowledged", at=now,
                                     reason=f"routed to process {rt.process}")],
+            creationDate=now,
+            lastUpdate=now,
+            sla=clock,
+            timers=sla.sync(clock, policy, Status.acknowledged, now),
         )
 
 

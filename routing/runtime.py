@@ -44,7 +44,7 @@ class Runtime:
         replicas = {kind: cfg.replicas for kind, cfg in self.table.processes.items()}
         self.hosts = [
             RequestHost.options(name=names.host_name(i), namespace=ns).remote(
-                i, str(s.journal_path(i)), policies, replicas, ns
+                i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None
             )
             for i in range(s.hosts)
         ]

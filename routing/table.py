@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from actors.models import Direction
-from actors.policy import Placement, RetryPolicy, TypePolicy
+from actors.policy import Placement, RetryPolicy, SlaPolicy, TypePolicy
 
 DEFAULT_TABLE = Path(__file__).with_name("routing.toml")
 
@@ -32,11 +32,6 @@ class ProcessConfig(Strict):
     retry: RetryPolicy | None = None  # for activities of this kind; else the request type's `retry`
 
 
-class SlaPolicy(Strict):
-    responseMinutes: int = Field(ge=1)
-    resolutionMinutes: int = Field(ge=1)
-
-
 class RequestTypeConfig(Strict):
     description: str = ""
     process: str
@@ -48,6 +43,8 @@ class RequestTypeConfig(Strict):
     slaPolicy: str
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     claimMinutes: float = Field(30, gt=0)
+    confirmationMinutes: float = Field(4320, gt=0, description="A resolved request closes when the customer "
+                                       "has neither confirmed nor reopened it within this long.")
 
 
 class RoutingTable(Strict):
@@ -68,6 +65,10 @@ class RoutingTable(Strict):
                 raise ValueError(f"requestTypes.{name}.process: {rt.process!r} is not in [processes]")
             if rt.slaPolicy not in self.slaPolicies:
                 raise ValueError(f"requestTypes.{name}.slaPolicy: {rt.slaPolicy!r} is not in [slaPolicies]")
+        for name, sp in self.slaPolicies.items():
+            wrong = [p for p in sp.byPriority if not 1 <= p <= 5]
+            if wrong:
+                raise ValueError(f"slaPolicies.{name}.byPriority: priorities are 1..5, not {wrong}")
             missing = FLOWS.get(name, Flow).uses - set(self.processes)
             if missing:
                 raise ValueError(f"requestTypes.{name}: its flow needs the processes {', '.join(sorted(missing))}")
@@ -79,6 +80,7 @@ class RoutingTable(Strict):
             name: TypePolicy(
                 requestType=name, process=rt.process, placement=rt.placement, retry=rt.retry, rules=rt.rules,
                 selfService=rt.selfService == SelfService.always, claimMinutes=rt.claimMinutes,
+                slaName=rt.slaPolicy, sla=self.slaPolicies[rt.slaPolicy], confirmationMinutes=rt.confirmationMinutes,
                 processRetry={kind: p.retry for kind, p in self.processes.items() if p.retry is not None},
             )
             for name, rt in self.requestTypes.items()

@@ -69,5 +69,10 @@ async def test_allowed_transition_is_journaled_with_timeline(tmp_path, current, 
     assert stored.status == target
     last = stored.timeline[-1]
     assert (last.fromStatus, last.toStatus, last.actor, last.reason) == (current, target, "csr-7", "because")
-    assert journal.events("r2")[-1]["data"]["to"] == target.value
+    events = journal.events("r2")
+    changed = [e for e in events if e["type"] == "statusChanged"]
+    assert changed[-1]["data"]["to"] == target.value
+    if target in FINAL_STATUSES:  # a final status is reached only through Close Request
+        assert events[-1]["type"] == "closed" and events[-1]["data"]["status"] == target.value
+        assert stored.closedAt is not None
     journal.close()

@@ -39,7 +39,7 @@ def test_stable_ids(demo_db):
     assert {o["id"] for o in bss.offerings()} >= {"PO-FIBRE-500", "PO-MOBILE-10GB", "PO-ROUTER-WIFI6", "PO-DSL-LEGACY"}
     assert bss.kb_article("KB-001")["title"].startswith("Roaming")
     assert all(bss.kb_article(f"KB-{n:03d}") for n in range(1, 9))
-    assert [c["id"] for c in bss.csrs()] == ["CSR-001", "CSR-002", "CSR-003"]
+    assert [c["id"] for c in bss.csrs()] == ["CSR-001", "CSR-002", "CSR-003", "CSR-004"]
     bss.close()
 
 

@@ -64,7 +64,8 @@ def test_charge_specs_catalogue_and_csrs(bss):
         ("recurring", eur(35.0)), ("oneTime", eur(49.0))]
     assert [o["id"] for o in bss.offerings() if o["failsFulfilment"]] == ["PO-DSL-LEGACY"]
     skills = {c["id"]: c["skills"] for c in bss.csrs()}
-    assert skills == {"CSR-001": ["billing", "general"], "CSR-002": ["sales", "orders"], "CSR-003": ["collections", "general"]}
+    assert skills == {"CSR-001": ["billing", "general"], "CSR-002": ["sales", "orders"], "CSR-003": ["collections", "general"],
+                      "CSR-004": ["escalations", "billing", "general"]}
 
 
 def test_missing_objects_read_as_none(bss):
