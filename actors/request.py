@@ -453,7 +453,7 @@ class RequestActor:
             s.timers[CONFIRMATION] = now + timedelta(minutes=self.policy.confirmationMinutes)
             self._events.append(("resolved", json.dumps({"resolution": s.resolution, "reason": reason,
                                                          "confirmBy": ts(s.timers[CONFIRMATION])})))
-        elif previous == Status.resolved:  # reopened
+        elif previous == Status.resolved and target == Status.in_progress:  # reopened
             s.timers.pop(CONFIRMATION, None)
             s.resolution = None
             if s.sla is not None:

@@ -25,12 +25,15 @@ from .schemas import (
     Contest,
     Csr,
     CsrAction,
+    Confirm,
     CsrId,
     Decline,
     Information,
     PartyAction,
     Promise,
     Reject,
+    Reopen,
+    RequestInformation,
     RequestRead,
 )
 
@@ -100,6 +103,13 @@ async def build_quote(request_id: RequestId, body: BuildQuote, rt: Runtime) -> R
     return await csr_act(rt, request_id, "buildQuote", body)
 
 
+@post("request-information", "Ask the customer for information (CSR)", CSR_TAG)
+async def request_information(request_id: RequestId, body: RequestInformation, rt: Runtime) -> Response:
+    """The request goes `pending` (its SLA clock stops) and emits `informationRequired`; the
+    customer's `information` brings it back to the CSR queue."""
+    return await csr_act(rt, request_id, "requestInformation", body)
+
+
 @post("retry", "Retry a failed order (CSR)", CSR_TAG)
 async def retry(request_id: RequestId, body: CsrAction, rt: Runtime) -> Response:
     return await csr_act(rt, request_id, "retry", body)
@@ -132,6 +142,20 @@ async def promise(request_id: RequestId, body: Promise, rt: Runtime) -> Response
 async def contest(request_id: RequestId, body: Contest, rt: Runtime) -> Response:
     """The notice goes to the collections queue for a CSR."""
     return await party_act(rt, request_id, "dispute", body)
+
+
+@post("confirm", "Confirm the resolution: the request closes (customer)", CUSTOMER_TAG)
+async def confirm(request_id: RequestId, body: Confirm, rt: Runtime) -> Response:
+    """A resolved request closes at once (`closed`, with `closedAt`); without an answer it closes
+    by itself when the type's `confirmationMinutes` have passed. 409 when it is not resolved."""
+    return await party_act(rt, request_id, "confirm", body)
+
+
+@post("reopen", "Reopen a resolved request (customer)", CUSTOMER_TAG)
+async def reopen(request_id: RequestId, body: Reopen, rt: Runtime) -> Response:
+    """Inside the confirmation window only: the request goes back to `inProgress` and to a CSR, and
+    its SLA resolution clock runs again. 409 once closed."""
+    return await party_act(rt, request_id, "reopen", body)
 
 
 # -- the work queue ---------------------------------------------------------------------------

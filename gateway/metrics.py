@@ -26,6 +26,19 @@ class RuntimeCollector(Collector):
         for status, n in sorted(self.snapshot["byStatus"].items()):
             g.add_metric([status], n)
         yield g
+        e = CounterMetricFamily("switchboard_sla_events", "SLA warnings and breaches counted by the hosts since "
+                                "they started.", labels=["requestType", "event", "target"])
+        for (rtype, event, target), n in sorted(self.snapshot.get("sla", {}).items()):
+            e.add_metric([rtype, event, target], n)
+        yield e
+        a = GaugeMetricFamily("switchboard_request_actors", "Request actors in host memory (active).")
+        a.add_metric([], self.snapshot.get("active", 0))
+        yield a
+        for name, help_ in (("passivated", "Request actors unloaded while idle"),
+                            ("reactivated", "Passivated request actors loaded again by a message, query or timer")):
+            c = CounterMetricFamily(f"switchboard_{name}", f"{help_}, since the hosts started.")
+            c.add_metric([], self.snapshot.get(name, 0))
+            yield c
 
 
 class Metrics:

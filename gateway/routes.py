@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 
+from actors.errors import Invalid
 from actors.journal import Query as JournalQuery
 from actors.models import Channel, Id, Status
 from routing.client import RuntimeClient
@@ -64,10 +66,38 @@ async def create_request(
                     headers={"Location": f"/api/v1/requests/{rid}"})
 
 
+FIELDS = frozenset(RequestRead.model_fields)
+ALWAYS = ("id", "href")
+
+
+async def fields_query(fields: Annotated[str | None, Query(
+        max_length=1000, description="Comma-separated attributes to return (`id` and `href` always come); "
+        "e.g. `fields=status,sla,timeline`.")] = None) -> list[str] | None:
+    if fields is None:
+        return None
+    names = [f.strip() for f in fields.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FIELDS]
+    if unknown:
+        raise Invalid(f"unknown attribute(s) {', '.join(unknown)} (known: {', '.join(sorted(FIELDS))})", "fields")
+    return [*ALWAYS, *(f for f in names if f not in ALWAYS)]
+
+
+Fields = Annotated[list[str] | None, Depends(fields_query)]
+
+
+def select(body: bytes | str, fields: list[str] | None) -> bytes | str:
+    if fields is None:
+        return body
+    full = json.loads(body)
+    return json.dumps({f: full[f] for f in fields if f in full})
+
+
 @router.get("/requests/{request_id}", response_model=RequestRead, responses=PROBLEMS, summary="Status of a request")
-async def get_request(request_id: RequestId, rt: Runtime) -> Response:
-    """Answered by the request actor itself while the request is open, from the journal after."""
-    return Response(await rt.status(request_id), media_type=JSON)
+async def get_request(request_id: RequestId, rt: Runtime, fields: Fields) -> Response:
+    """Answered by the request actor itself while the request is open (reactivated if it was
+    passivated), from the journal once it is closed: the same shape either way. `sla.timeLeft` is
+    as of the answer."""
+    return Response(select(await rt.status(request_id), fields), media_type=JSON)
 
 
 @router.get("/requests", response_model=list[RequestRead], summary="List requests",
@@ -76,6 +106,7 @@ async def get_request(request_id: RequestId, rt: Runtime) -> Response:
 async def list_requests(
     rt: Runtime,
     response: Response,
+    fields: Fields,
     status: Status | None = None,
     requestType: Annotated[str | None, Query(max_length=64)] = None,
     channel: Channel | None = None,
@@ -88,6 +119,8 @@ async def list_requests(
     q = JournalQuery(status=status.value if status else None, requestType=requestType,
                      channel=channel.value if channel else None, partyId=party_id, offset=offset, limit=limit)
     items, total = await rt.list(q)
+    if fields is not None:
+        items = [select(item, fields) for item in items]
     return Response(f"[{','.join(items)}]", media_type=JSON,
                     headers={"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
 

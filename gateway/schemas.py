@@ -39,6 +39,11 @@ class Reject(CsrAction):
     reason: LongText = Field(min_length=1, description="Why the dispute is refused; sent to the customer.")
 
 
+class RequestInformation(CsrAction):
+    question: LongText = Field(min_length=1, description="What the customer is asked; the request waits "
+                               "(pending, the SLA clock stops) for the customer's `information`.")
+
+
 class QuoteItem(Model):
     offeringId: Id
     quantity: int = Field(1, ge=1, le=1000)
@@ -68,6 +73,14 @@ class Promise(PartyAction):
 
 class Contest(PartyAction):
     text: LongText = Field(min_length=1, description="Why the customer disputes the notice.")
+
+
+class Confirm(PartyAction):
+    reason: LongText | None = Field(None, description="A word from the customer, kept in the timeline.")
+
+
+class Reopen(PartyAction):
+    reason: LongText = Field(min_length=1, description="Why the resolution does not do; a CSR reads it.")
 
 
 class Csr(Model):

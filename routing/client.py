@@ -82,6 +82,8 @@ class RuntimeClient:
     async def snapshot(self) -> dict[str, Any]:
         """Transitions counted by the hosts and open requests by status, for /metrics."""
         transitions: dict[tuple[str, str, str], int] = {}
+        sla: dict[tuple[str, str, str], int] = {}
+        memory = {"active": 0, "passivated": 0, "reactivated": 0}
         for ref in [h.metrics_snapshot.remote() for h in self.hosts]:
             try:
                 snap = await asyncio.wait_for(ref, PING_TIMEOUT)
@@ -89,8 +91,12 @@ class RuntimeClient:
                 continue
             for key, n in snap["transitions"].items():
                 transitions[key] = transitions.get(key, 0) + n
+            for key, n in snap["sla"].items():
+                sla[key] = sla.get(key, 0) + n
+            for key in memory:
+                memory[key] += snap[key]
         by_status: dict[str, int] = {}
         for counts in await asyncio.to_thread(lambda: [r.count_by_status() for r in self.readers]):
             for status, n in counts.items():
                 by_status[status] = by_status.get(status, 0) + n
-        return {"transitions": transitions, "byStatus": by_status}
+        return {"transitions": transitions, "byStatus": by_status, "sla": sla, **memory}

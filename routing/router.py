@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 import ray
 from pydantic import ValidationError
 
@@ -33,7 +34,8 @@ class Classifier:
     def __init__(self, table: RoutingTable):
         self.table = table
 
-    def classify(self, body: RequestCreate, idempotency_key: str | None, actor: str) -> RequestState:
+    def classify(self, body: RequestCreate, idempotency_key: str | None, actor: str,
+                 now: datetime | None = None) -> RequestState:
         rt = self.table.requestTypes.get(body.requestType)
         if rt is None:
             known = ", ".join(sorted(self.table.requestTypes))
@@ -45,7 +47,7 @@ class Classifier:
             if body.characteristics.get(name) in (None, ""):
                 raise Invalid(f"{body.requestType} needs the characteristic {name}", f"characteristics.{name}")
         rid = request_id(idempotency_key)
-        now = utcnow()
+        now = now or utcnow()
         policy = self.table.slaPolicies[rt.slaPolicy]
         clock = sla.start(policy, rt.slaPolicy, body.priority, now)
         return RequestState(

@@ -135,4 +135,7 @@ async def test_health_ready_and_metrics(http):
     assert 'switchboard_requests_created_total{channel="chat",requestType="billingInquiry"}' in text
     assert 'switchboard_transitions_total{from="inProgress",requestType="billingInquiry",to="resolved"}' in text
     assert 'switchboard_requests{status="resolved"}' in text
+    assert "# TYPE switchboard_sla_events_total counter" in text and "switchboard_passivated_total " in text
+    active = next(line for line in text.splitlines() if line.startswith("switchboard_request_actors "))
+    assert float(active.split()[1]) >= 1  # the resolved request waits in memory for its confirmation
     assert 'switchboard_http_request_duration_seconds_count{method="POST",route="/api/v1/requests",status="201"}' in text

@@ -1,0 +1,150 @@
+"""Close Request (confirmation window, reopen, 409 after) and passivation (unloaded when idle,
+reactivated by a message, a status query or its own timer), on a simulated clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.errors import Conflict, InvalidTransition
+from actors.host import Shard
+from actors.journal import SQLiteJournal
+from tests.actors.shard_support import ShardRig, local_processes
+
+NO_SELF_SERVICE = {"selfService": False}
+WINDOW = 4320  # minutes: the default confirmationMinutes
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = ShardRig(tmp_path, inquiry=NO_SELF_SERVICE)
+    yield r
+    r.close()
+
+
+async def resolved_inquiry(rig: ShardRig) -> str:
+    rid = await rig.create("inquiry")
+    await rig.act(rid, "claim", "csr:CSR-001", skills=["general"])
+    done = await rig.act(rid, "answer", "csr:CSR-001", text="Gnomes are welcome.")
+    if done["status"] != "resolved":
+        await rig.settle()
+        done = await rig.status(rid)
+    assert done["status"] == "resolved" and done["resolution"] == "answeredByCsr"
+    return rid
+
+
+async def refuses_every_change(rig: ShardRig, rid: str) -> None:
+    for action, actor, data in [("claim", "csr:CSR-001", {"skills": ["general"]}), ("confirm", "party:CUST-0001", {}),
+                                ("reopen", "party:CUST-0001", {"reason": "again"}),
+                                ("information", "party:CUST-0001", {"text": "x"})]:
+        with pytest.raises(Conflict):
+            await rig.shard.act(rid, action, actor, data)
+    with pytest.raises(InvalidTransition):
+        await rig.shard.act(rid, "cancel", "api", {})
+
+
+async def test_resolved_request_closes_by_itself_when_the_window_ends(rig):
+    rid = await resolved_inquiry(rig)
+    resolved = await rig.status(rid)
+    assert [e["type"] for e in rig.events(rid, "resolved")] == ["resolved"]
+    assert "close.confirmation" in resolved["timers"]
+
+    await rig.advance(minutes=WINDOW - 1)
+    assert (await rig.status(rid))["status"] == "resolved"
+    await rig.advance(minutes=2)
+    closed = await rig.status(rid)
+    assert (closed["status"], closed["resolution"]) == ("closed", "answeredByCsr")
+    assert closed["closedAt"] is not None and closed["timers"] == {}
+    assert [e["data"]["status"] for e in rig.events(rid, "closed")] == ["closed"]
+    assert rid not in rig.shard.actors  # stopped, its memory freed
+    assert await rig.shard.status(rid) == rig.journal.state_json(rid).encode()  # the journal answers, same shape
+    await refuses_every_change(rig, rid)
+
+
+async def test_the_customer_reopens_inside_the_window_then_confirms(rig):
+    rid = await resolved_inquiry(rig)
+    await rig.advance(minutes=60)
+    reopened = await rig.act(rid, "reopen", "party:CUST-0001", reason="The gnome is still there.")
+    assert (reopened["status"], reopened["queue"], reopened["resolution"]) == ("held", "general", None)
+    assert "close.confirmation" not in reopened["timers"]
+    assert reopened["sla"]["resolvedAt"] is None and "resolution" in reopened["sla"]["timeLeft"]
+    assert [t["toStatus"] for t in reopened["timeline"] if t["event"] == "statusChanged"][-2:] == ["inProgress", "held"]
+
+    await rig.act(rid, "claim", "csr:CSR-001", skills=["general"])
+    await rig.act(rid, "answer", "csr:CSR-001", text="Removed.")
+    await rig.settle()
+    assert (await rig.status(rid))["status"] == "resolved"
+    closed = await rig.act(rid, "confirm", "party:CUST-0001")
+    assert (closed["status"], closed["resolution"]) == ("closed", "answeredByCsr")
+    assert closed["timeline"][-1]["actor"] == "party:CUST-0001"
+    await refuses_every_change(rig, rid)
+
+
+async def test_reopen_after_the_window_is_refused(rig):
+    rid = await resolved_inquiry(rig)
+    await rig.advance(minutes=WINDOW + 1)
+    with pytest.raises(Conflict):
+        await rig.shard.act(rid, "reopen", "party:CUST-0001", {"reason": "too late"})
+    assert (await rig.status(rid))["status"] == "closed"
+
+
+async def test_cancel_closes_with_a_resolution_code(rig):
+    rid = await rig.create("inquiry")
+    cancelled = await rig.act(rid, "cancel", "party:CUST-0001", reason="never mind")
+    assert (cancelled["status"], cancelled["resolution"]) == ("cancelled", "cancelled")
+    assert cancelled["closedAt"] is not None and rid not in rig.shard.actors
+    await refuses_every_change(rig, rid)
+
+
+async def test_an_idle_request_is_passivated_and_answers_again(tmp_path):
+    rig = ShardRig(tmp_path, passivate_after=60, inquiry=NO_SELF_SERVICE)
+    try:
+        rid = await rig.create("inquiry")
+        before = await rig.status(rid)
+        await rig.advance(seconds=30)
+        assert rid in rig.shard.actors  # not idle long enough
+        await rig.advance(seconds=61)
+        assert rid not in rig.shard.actors and rig.shard.passivated == 1
+
+        again = await rig.status(rid)  # reactivated by the query
+        assert again["timeline"] == before["timeline"] and again["status"] == "held"
+        assert rid in rig.shard.actors and rig.shard.reactivated == 1
+        await rig.advance(seconds=91)
+        assert rid not in rig.shard.actors
+        claimed = await rig.act(rid, "claim", "csr:CSR-001", skills=["general"])  # and by a message
+        assert claimed["assignee"] == "csr:CSR-001"
+    finally:
+        rig.close()
+
+
+async def test_a_passivated_request_fires_its_timers_after_reactivation(tmp_path):
+    rig = ShardRig(tmp_path, passivate_after=60, inquiry=NO_SELF_SERVICE)
+    try:
+        waiting = await rig.create("inquiry")  # its SLA response warning is due in 48 minutes
+        done = await resolved_inquiry(rig)  # its confirmation window ends in three days
+        await rig.advance(minutes=2)
+        assert rig.shard.actors == {}  # both passivated, woken by nothing but their timers
+
+        await rig.advance(minutes=47)
+        assert [e["data"]["target"] for e in rig.events(waiting, "slaWarning")] == ["response"]
+        await rig.advance(minutes=WINDOW)
+        assert (await rig.status(done))["status"] == "closed"
+        assert [e["type"] for e in rig.events(done, "closed")] == ["closed"]
+        assert rig.shard.reactivated >= 2
+    finally:
+        rig.close()
+
+
+async def test_after_a_restart_only_requests_with_work_are_loaded(tmp_path):
+    rig = ShardRig(tmp_path, inquiry=NO_SELF_SERVICE)
+    rid = await rig.create("inquiry")
+    rig.close()
+    journal = SQLiteJournal(tmp_path / "shard.db")
+    again = Shard("test-host", journal, rig.shard.policies, local_processes(tmp_path / "bss.db"), clock=rig.clock)
+    try:
+        again.recover()
+        assert again.rehydrated == 1 and again.actors == {} and len(again.wakes) == 1  # held: waits passivated
+        assert b'"status":"held"' in await again.status(rid)
+        assert rid in again.actors
+    finally:
+        again.stop()
+        journal.close()
