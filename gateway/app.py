@@ -12,6 +12,7 @@ from . import problems
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
 from .events import router as events_router
+from .hub import router as hub_router
 from .routes import router as requests_router
 
 DESCRIPTION = """
@@ -33,6 +34,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(requests_router)
     app.include_router(actions_router)
     app.include_router(events_router)
+    app.include_router(hub_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
