@@ -73,6 +73,12 @@ def matches(s: Subscription, shard: int, row: EventRow) -> bool:
             and (s.party_id is None or row.party_id == s.party_id))
 
 
+def _log_crash(task: asyncio.Task) -> None:
+    """A background task ended by a bug, not by cancellation: say so, with the cause."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhooks: task %s stopped", task.get_name(), exc_info=task.exception())
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
@@ -100,6 +106,7 @@ class Webhooks:
         for sub_id in self.subs:  # a restart: deliver what the outbox still holds
             self._start_worker(sub_id)
         self.tailer = asyncio.get_running_loop().create_task(self._tail(), name="webhooks-tail")
+        self.tailer.add_done_callback(_log_crash)
 
     async def ping(self) -> str:
         return "ok"
@@ -186,7 +193,9 @@ class Webhooks:
     # -- delivering --------------------------------------------------------------------------
     def _start_worker(self, sub_id: str) -> None:
         self.wake[sub_id] = asyncio.Event()
-        self.workers[sub_id] = asyncio.get_running_loop().create_task(self._deliver(sub_id), name=f"deliver-{sub_id}")
+        task = self.workers[sub_id] = asyncio.get_running_loop().create_task(self._deliver(sub_id),
+                                                                            name=f"deliver-{sub_id}")
+        task.add_done_callback(_log_crash)
 
     async def _deliver(self, sub_id: str) -> None:
         """Deliver this subscription's outbox in order, until it is unsubscribed (cancelled)."""

@@ -50,7 +50,8 @@ STREAM_DOC = {
 
 
 def message(event_id: str, row: EventRow, shard: int) -> str:
-    return f"id: {event_id}\nevent: {row.type}\ndata: {event_json(shard, row)}\n\n"
+    data = event_json(shard, row).replace("\n", "\ndata: ")  # JSON text has no raw newline; if it ever did
+    return f"id: {event_id}\nevent: {row.type}\ndata: {data}\n\n"
 
 
 def is_final(row: EventRow) -> bool:
