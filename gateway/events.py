@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from actors.errors import Invalid, NotFound
@@ -137,7 +137,8 @@ async def events(
     m: AppMetrics,
     party_id: Annotated[Id | None, Query(alias="relatedParty.id", description="Only this party's requests.")] = None,
     event_type: Annotated[list[EventType] | None, Query(alias="eventType", description="Only these types.")] = None,
-    request_type: Annotated[list[Id] | None, Query(alias="requestType", description="Only these request types.")] = None,
+    request_type: Annotated[list[Id] | None,
+                            Query(alias="requestType", description="Only these request types.")] = None,
     last_event_id: LastEventId = None,
 ) -> Response:
     """Events journaled from now on (or after `Last-Event-ID`, a cursor `0:123.1:456`), across every
