@@ -51,3 +51,13 @@ class Invalid(SwitchboardError):
 class NotReady(SwitchboardError):
     code = "runtime.not_ready"
     title = "Runtime not ready"
+
+
+class SubscriptionNotFound(NotFound):
+    code = "hub.not_found"
+    title = "No such subscription"
+
+
+class DeadLetterNotFound(NotFound):
+    code = "hub.dead_letter_not_found"
+    title = "No such dead letter"

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .events import PUBLIC_EVENT_TYPES, EventFilter, EventRow
 from .models import FINAL_STATUSES, RequestState
 
 MAX_GROUP = 512
@@ -92,6 +93,19 @@ class Journal(ABC):
 
     @abstractmethod
     def count_by_status(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def status(self, request_id: str) -> str | None:
+        """The request's current status; None if unknown."""
+
+    @abstractmethod
+    def public_events(self, after: int, f: EventFilter, limit: int) -> list[EventRow]:
+        """Public events (``actors.events.EventType``) with ``seq > after`` that match ``f``, in
+        ``seq`` order, at most ``limit``; each joined with its request's type and party."""
+
+    @abstractmethod
+    def last_seq(self) -> int:
+        """The ``seq`` of the last event of this shard (0 when empty): where a live tail starts."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -232,6 +246,32 @@ class SQLiteReader:
     def count_by_status(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
         return dict(rows)
+
+    def status(self, request_id: str) -> str | None:
+        row = self._conn.execute("SELECT status FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return row[0] if row else None
+
+    def public_events(self, after: int, f: EventFilter, limit: int) -> list[EventRow]:
+        types = f.event_types or PUBLIC_EVENT_TYPES
+        where = ["e.seq > ?", f"e.type IN ({', '.join('?' for _ in types)})"]
+        args: list[Any] = [after, *types]
+        if f.request_id is not None:
+            where.append("e.request_id = ?")
+            args.append(f.request_id)
+        if f.party_id is not None:
+            where.append("r.party_id = ?")
+            args.append(f.party_id)
+        if f.request_types:
+            where.append(f"r.request_type IN ({', '.join('?' for _ in f.request_types)})")
+            args.extend(f.request_types)
+        rows = self._conn.execute(
+            "SELECT e.seq, e.request_id, e.at, e.type, e.data, r.request_type, r.party_id "
+            f"FROM events e JOIN requests r ON r.id = e.request_id WHERE {' AND '.join(where)} "
+            "ORDER BY e.seq LIMIT ?", [*args, limit]).fetchall()
+        return [EventRow(*row) for row in rows]
+
+    def last_seq(self) -> int:
+        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
     def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
         """Held requests in these CSR queues:

@@ -11,6 +11,7 @@ import ray
 from .batching import Batcher
 
 ROUTER = "router"
+WEBHOOKS = "webhooks"
 
 
 def host_name(index: int) -> str:

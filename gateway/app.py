@@ -11,11 +11,14 @@ from routing.client import RuntimeClient
 from . import problems
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
+from .events import router as events_router
+from .hub import router as hub_router
 from .routes import router as requests_router
 
 DESCRIPTION = """
 Switchboard manages every customer request: **Manage Request (Including Self Service)**, TM Forum
-eTOM 1.3.5.9.1. Submit a request, follow its status (activities and timeline), list and cancel.
+eTOM 1.3.5.9.1. Submit a request, follow its status (activities and timeline), list and cancel;
+follow requests live (server-sent events) or subscribe a webhook (`/api/v1/hub`).
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` and, for
 invalid input, `errors[].field` naming the field.
@@ -30,6 +33,8 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     problems.install(app)
     app.include_router(requests_router)
     app.include_router(actions_router)
+    app.include_router(events_router)
+    app.include_router(hub_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

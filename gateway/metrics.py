@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -49,6 +49,8 @@ class Metrics:
         self.latency = Histogram("switchboard_http_request_duration_seconds", "Gateway request latency.",
                                  ["method", "route", "status"], registry=self.registry,
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.streams = Gauge("switchboard_event_streams", "Server-sent event streams open now.",
+                             registry=self.registry)
         self.runtime = RuntimeCollector()
         self.registry.register(self.runtime)
 

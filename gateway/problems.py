@@ -37,7 +37,11 @@ def problem(status: int, code: str, title: str, detail: str, instance: str | Non
 
 
 def _field(loc: tuple | list) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    """``("body", "query", "eventTypes", 0)`` -> ``query.eventTypes.0``: only the first element says
+    where the value came from (a body field may be called ``query``)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date as date_
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from actors.events import EventType
 from actors.models import Id, LongText, Model, RequestState
 
 
@@ -88,3 +90,72 @@ class Csr(Model):
     name: str
     skills: list[str]
     load: int = Field(description="Requests this CSR holds a live claim on.")
+
+
+# -- the hub (webhooks) ------------------------------------------------------------------------
+
+def callback_allowed(url: str) -> str:
+    """A callback must be an absolute http(s) URL without credentials.
+
+    Issue 5 adds here the refusal of loopback, private and link-local addresses (and auth); until
+    then loopback is accepted, which the tests' receivers need."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must be an http or https URL")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials (use the signature to authenticate deliveries)")
+    if parts.fragment:
+        raise ValueError("must not have a fragment")
+    return url
+
+
+CallbackUrl = Annotated[str, StringConstraints(min_length=8, max_length=2048), AfterValidator(callback_allowed)]
+Secret = Annotated[str, StringConstraints(min_length=16, max_length=256, pattern=r"^[\x21-\x7e]+$")]
+
+
+class HubQuery(Model):
+    """Which events a subscription gets; an empty list or null field means any."""
+
+    eventTypes: list[EventType] = Field(default_factory=list, max_length=len(EventType),
+                                        description="Public event types: " + ", ".join(EventType) + ".")
+    requestTypes: list[Id] = Field(default_factory=list, max_length=64, description="Request types.")
+    relatedPartyId: Id | None = Field(None, description="Only requests whose originator is this party.")
+
+
+class HubCreate(Model):
+    callback: CallbackUrl = Field(description="Where deliveries are POSTed (http or https, no credentials).")
+    query: HubQuery = Field(default_factory=HubQuery, description="The filter; default: every event.")
+    secret: Secret | None = Field(None, description="HMAC-SHA256 key of the `X-Switchboard-Signature` header; "
+                                  "generated (and returned once) when absent.")
+
+
+class HubRead(Model):
+    id: str
+    href: str
+    callback: str
+    query: HubQuery
+    createdAt: str
+
+
+class HubCreated(HubRead):
+    secret: str = Field(description="The signing secret: shown in this answer only.")
+
+
+class DeadLetter(Model):
+    id: str = Field(description="The delivery id (also the `deliveryId` of the event body).")
+    deliveryId: str
+    subscriptionId: str
+    eventType: str
+    attempts: int = Field(description="Attempts made, replays included.")
+    lastError: str | None
+    lastStatus: int | None = Field(description="The receiver's last HTTP status; null when it did not answer.")
+    failedAt: str
+    event: dict[str, Any] = Field(description="The body that was POSTed.")
+
+
+class Replay(Model):
+    delivered: bool
+    deliveryId: str
+    deadLetter: DeadLetter | None = Field(None, description="The entry with its new error, when the replay failed.")

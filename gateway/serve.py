@@ -47,8 +47,9 @@ def serve(settings: Settings) -> None:
             banner.append(f"  Ray dashboard: http://127.0.0.1:{settings.dashboard_port} "
                           "(token: ~/.ray/auth_token)")
         banner.append("Ctrl-C stops everything; the journal keeps every request.")
+        # Open event streams never end by themselves: give them a moment on Ctrl-C, then close them.
         config = uvicorn.Config(app, host=settings.bind, port=settings.port, log_level="warning",
-                                access_log=False)
+                                access_log=False, timeout_graceful_shutdown=3)
         server = uvicorn.Server(config)
         original_startup = server.startup
 

@@ -1,5 +1,6 @@
 """What the gateway uses to reach the runtime: the router for creates, the request's own host for
-everything else (found from the id on the hash ring, no router hop), the journal for lists."""
+everything else (found from the id on the hash ring, no router hop), the journal for lists and live
+events, the ``webhooks`` actor for the hub."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import ray
 
 from actors import names
+from actors.events import EventFilter, EventRow
 from actors.journal import Query, SQLiteReader
 from bss import open_bss
 
@@ -24,7 +26,9 @@ PING_TIMEOUT = 2.0
 class RuntimeClient:
     def __init__(self, settings: Settings):
         ns = settings.namespace
+        self.settings = settings
         self.router = names.lookup(names.ROUTER, ns)
+        self.webhooks = names.lookup(names.WEBHOOKS, ns)
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
         self.ring = HashRing(settings.hosts)
         self.readers = [SQLiteReader(settings.journal_path(i)) for i in range(settings.hosts)]
@@ -65,6 +69,26 @@ class RuntimeClient:
         total = sum(t for _, t in results)
         merged = heapq.merge(*(rows for rows, _ in results), key=lambda r: (r[0], r[1]), reverse=True)
         return [state for _, _, state in islice(merged, q.offset, q.offset + q.limit)], total
+
+    def shard(self, request_id: str) -> int:
+        """The journal shard a request lives in."""
+        return self.ring.host_for(request_id)
+
+    async def request_status(self, request_id: str) -> str | None:
+        return await asyncio.to_thread(self.readers[self.shard(request_id)].status, request_id)
+
+    async def events(self, shard: int, after: int, f: EventFilter, limit: int) -> list[EventRow]:
+        """Public events of one shard after ``after`` (a seq), in order."""
+        return await asyncio.to_thread(self.readers[shard].public_events, after, f, limit)
+
+    async def events_all(self, cursor: list[int], f: EventFilter, limit: int) -> list[list[EventRow]]:
+        """Public events of every shard after its entry of ``cursor``: one list per shard, in one thread hop."""
+        return await asyncio.to_thread(
+            lambda: [r.public_events(after, f, limit) for r, after in zip(self.readers, cursor, strict=True)])
+
+    async def heads(self) -> list[int]:
+        """The last seq of every shard: where a live tail from now starts."""
+        return await asyncio.to_thread(lambda: [r.last_seq() for r in self.readers])
 
     async def ready(self) -> dict[str, str]:
         """Each actor's answer, or why it is not ready."""

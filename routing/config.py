@@ -25,9 +25,24 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8265, ge=1, le=65535)
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
+    events_poll_seconds: float = Field(0.2, gt=0, le=10, description="How often live streams and webhooks "
+                                       "read the journal for new events.")
+    events_heartbeat_seconds: float = Field(15.0, gt=0, description="An SSE comment line after this long "
+                                            "without an event, so proxies keep the stream open.")
+    events_retry_ms: int = Field(2000, ge=0, description="The `retry:` an SSE client waits before reconnecting.")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one webhook delivery attempt.")
+    webhook_max_attempts: int = Field(6, ge=1, le=100, description="Attempts of a delivery before its "
+                                      "dead-letter entry.")
+    webhook_initial_backoff_seconds: float = Field(1.0, ge=0, description="Wait after the first failure.")
+    webhook_backoff_multiplier: float = Field(4.0, ge=1, description="Each following wait is this much longer.")
+    webhook_max_backoff_seconds: float = Field(600.0, ge=0, description="The longest wait between attempts.")
 
     def journal_path(self, shard: int) -> Path:
         return self.data_dir / "journal" / f"shard-{shard}.db"
+
+    @property
+    def webhooks_path(self) -> Path:
+        return self.data_dir / "webhooks.db"
 
     @property
     def bss_path(self) -> Path:

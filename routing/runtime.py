@@ -1,4 +1,5 @@
-"""Start and stop the runtime: process actors, request hosts and the router, as named Ray actors.
+"""Start and stop the runtime: process actors, request hosts, the router and the webhooks deliverer,
+as named Ray actors.
 
 ``Runtime`` is the supervisor: it owns what it starts, so when its driver exits (Ctrl-C on
 ``switchboard serve``) Ray stops every one of them. State lives only in the journal and the BSS.
@@ -14,6 +15,7 @@ import ray
 from actors import names
 from actors.host import RequestHost
 from actors.process import ProcessActor
+from actors.webhooks import DeliveryPolicy, Webhooks
 from bss import demo
 
 from .config import Settings
@@ -30,6 +32,7 @@ class Runtime:
         self.processes: dict[str, list[Any]] = {}
         self.hosts: list[Any] = []
         self.router: Any = None
+        self.webhooks: Any = None
 
     def start(self) -> Runtime:
         s, ns = self.settings, self.settings.namespace
@@ -49,13 +52,22 @@ class Runtime:
             for i in range(s.hosts)
         ]
         self.router = Router.options(name=names.ROUTER, namespace=ns).remote(self.table, s.hosts, ns)
+        self.webhooks = Webhooks.options(name=names.WEBHOOKS, namespace=ns).remote(
+            str(s.webhooks_path), [str(s.journal_path(i)) for i in range(s.hosts)], delivery_policy(s))
         # Wait until every actor has run its constructor (hosts have rehydrated their shard).
-        ray.get([self.router.ping.remote(), *(h.ping.remote() for h in self.hosts),
+        ray.get([self.router.ping.remote(), self.webhooks.ping.remote(), *(h.ping.remote() for h in self.hosts),
                  *(p.ping.remote() for ps in self.processes.values() for p in ps)])
         return self
 
     def stop(self) -> None:
-        for handle in [self.router, *self.hosts, *(p for ps in self.processes.values() for p in ps)]:
+        for handle in [self.webhooks, self.router, *self.hosts, *(p for ps in self.processes.values() for p in ps)]:
             if handle is not None:
                 ray.kill(handle, no_restart=True)
-        self.hosts, self.processes, self.router = [], {}, None
+        self.hosts, self.processes, self.router, self.webhooks = [], {}, None, None
+
+
+def delivery_policy(s: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(timeout_seconds=s.webhook_timeout_seconds, max_attempts=s.webhook_max_attempts,
+                          initial_backoff_seconds=s.webhook_initial_backoff_seconds,
+                          backoff_multiplier=s.webhook_backoff_multiplier,
+                          max_backoff_seconds=s.webhook_max_backoff_seconds, poll_seconds=s.events_poll_seconds)
