@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -300,7 +301,7 @@ class Shard:
         return await _act(actor, action, actor_name, data)
 
     async def ping(self) -> dict[str, Any]:
-        return {"host": self.name, "active": len(self.actors), "dedicated": len(self.dedicated),
+        return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),
                 "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
                 "waiting": len(self.wakes)}
 
