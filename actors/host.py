@@ -300,6 +300,12 @@ class Shard:
         self._touch(rid)
         return await _act(actor, action, actor_name, data)
 
+    async def release_dedicated(self, rid: str) -> None:
+        """A dedicated request closed by itself: stop its actor (its state is in the journal)."""
+        stub = self.dedicated.pop(rid, None)
+        if stub is not None:
+            ray.kill(stub)
+
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),
                 "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
@@ -320,7 +326,8 @@ class RequestHost(Shard):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
-                                                                       journal_path, replicas, namespace)
+                                                                       journal_path, replicas, namespace,
+                                                                       names.host_name(index))
 
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
                          names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate)
@@ -340,13 +347,19 @@ class DedicatedRequest:
     """One request actor in a Ray actor of its own (``request-<id>``), for heavy, long-lived types."""
 
     def __init__(self, state: RequestState, policy: TypePolicy, journal_path: str, replicas: dict[str, int],
-                 namespace: str):
+                 namespace: str, host: str):
         self.journal = SQLiteJournal(journal_path)
         latest = self.journal.get(state.id) or state  # after a restart, the journal knows best
         metrics = _Metrics(names.dedicated_name(state.id))
         processes = names.processes(replicas, namespace)
-        self.actor = RequestActor(latest, policy, self.journal, processes, metrics.transition, on_sla=metrics.sla)
+        self.host, self.namespace = host, namespace
+        self.actor = RequestActor(latest, policy, self.journal, processes, metrics.transition, on_sla=metrics.sla,
+                                  on_final=self._closed)
         self.actor.start()
+
+    def _closed(self, actor: RequestActor) -> None:
+        """Closed by itself (a timer): its host stops this actor, as it does after a final action."""
+        names.lookup(self.host, self.namespace).release_dedicated.remote(actor.state.id)
 
     async def status(self) -> bytes:
         return self.actor.status_json()

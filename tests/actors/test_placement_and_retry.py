@@ -21,7 +21,7 @@ def table_with(**changes) -> RoutingTable:
 
 
 async def test_dedicated_request_runs_in_its_own_named_actor(tmp_path):
-    live = Live(make_settings(tmp_path), table_with(placement="dedicated"))
+    live = Live(make_settings(tmp_path), table_with(placement="dedicated", confirmationMinutes=3 / 60))
     try:
         ns = live.settings.namespace
         r = await live.http.post("/api/v1/requests", json=inquiry())
@@ -32,20 +32,24 @@ async def test_dedicated_request_runs_in_its_own_named_actor(tmp_path):
         assert done["result"]["balance"]["value"] == 42.5
         assert ray.get_actor(dedicated_name(rid), namespace=ns) is not None
 
+        def gone(request_id):
+            try:
+                ray.get_actor(dedicated_name(request_id), namespace=ns)
+                return False
+            except ValueError:
+                return True
+
+        async def closed_and_gone():  # its confirmation window (3 s) ends: closed, and the actor stopped
+            return (await live.http.get(f"/api/v1/requests/{rid}")).json()["status"] == "closed" and gone(rid)
+        await eventually(closed_and_gone)
+
         held = (await live.http.post("/api/v1/requests", json=inquiry(account="BA-9999"))).json()["id"]
         await wait_status(live.http, held, "held")
         r = await live.http.post(f"/api/v1/requests/{held}/cancel")
         assert r.json()["status"] == "cancelled"
 
-        def gone():
-            try:
-                ray.get_actor(dedicated_name(held), namespace=ns)
-                return False
-            except ValueError:
-                return True
-
         async def actor_gone():
-            return gone()
+            return gone(held)
         await eventually(actor_gone)  # its memory is freed ...
         r = await live.http.get(f"/api/v1/requests/{held}")  # ... and the journal still answers
         assert r.json()["status"] == "cancelled"
