@@ -70,16 +70,19 @@ class LatencyMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
-        status = [500]
+        status = [500, False]  # the status, and whether the answer is a stream of events
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                status[1] = any(k == b"content-type" and v.startswith(b"text/event-stream")
+                                for k, v in message.get("headers", ()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.latency.labels(scope["method"], path, str(status[0])).observe(time.perf_counter() - start)
+            if not status[1]:  # a stream lasts as long as its client stays: not a latency
+                route = scope.get("route")
+                path = getattr(route, "path", "unmatched")
+                self.metrics.latency.labels(scope["method"], path, str(status[0])).observe(time.perf_counter() - start)

@@ -130,6 +130,8 @@ async def test_a_stream_closed_by_its_client_is_gone_from_the_gateway(http, base
             await take(stream, 1)
             assert await open_streams() == 1
     await eventually(lambda: _is(open_streams, 0))
+    text = (await http.get("/metrics")).text  # a stream's length is not a request latency
+    assert 'route="/api/v1/requests/{request_id}/events",status="200"' not in text
 
 
 async def _is(probe, value) -> bool:
