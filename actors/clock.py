@@ -30,7 +30,7 @@ class ManualClock(Clock):
 
     def __init__(self, start: datetime | None = None):
         self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
-        self._sleepers: list[tuple[datetime, asyncio.Future]] = []
+        self._sleepers: dict[asyncio.Future, datetime] = {}
 
     def now(self) -> datetime:
         return self._now
@@ -43,18 +43,16 @@ class ManualClock(Clock):
             await asyncio.sleep(0)
             return
         fut = asyncio.get_running_loop().create_future()
-        entry = (when, fut)
-        self._sleepers.append(entry)
+        self._sleepers[fut] = when
         try:
             await fut
         finally:
-            if entry in self._sleepers:
-                self._sleepers.remove(entry)
+            self._sleepers.pop(fut, None)
 
     async def advance(self, delta: timedelta) -> None:
         """Move time on, wake every sleeper now due, and let what they start run to quiescence."""
         self._now += delta
-        for when, fut in list(self._sleepers):
+        for fut, when in list(self._sleepers.items()):
             if when <= self._now and not fut.done():
                 fut.set_result(None)
         for _ in range(50):  # a few rounds of the loop: woken tasks commit, start others, ...
