@@ -10,7 +10,6 @@ stub pointing at it and forwards messages to it, so the gateway reaches every re
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import os
 from collections import Counter
@@ -28,6 +27,7 @@ from .journal import Journal, SQLiteJournal
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
 from .request import RequestActor
+from .timers import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Shard:
 
     Active actors live in ``self.actors``, least recently used first. An actor idle for
     ``passivate_after`` seconds (by its clock) is unloaded: its state is in the journal already, and
-    its earliest timer goes into one heap, so the shard wakes it when that timer is due. Any message
+    its earliest timer stays armed in the shard's one scheduler, which wakes it when due. Any message
     or status query reactivates it from the journal, timers included. After a restart only requests
     with work to do are loaded; the others wait in the journal (and in the heap if they have a timer).
     """
@@ -85,8 +85,8 @@ class Shard:
         self.touched: dict[str, datetime] = {}
         self.dedicated: dict[str, Any] = {}
         self.creating: dict[str, asyncio.Future] = {}
-        self.wakes: list[tuple[datetime, str]] = []  # (earliest timer, id) of passivated requests
-        self._wake_task: asyncio.Task | None = None
+        self.scheduler = Scheduler(self.clock)  # every timer of the shard's requests, active or passivated
+        self.asleep: set[str] = set()  # passivated requests with a timer armed
         self._sweeper: asyncio.Task | None = None
         self.rehydrated = self.passivated = self.reactivated = 0
 
@@ -107,7 +107,7 @@ class Shard:
     def _actor(self, state: RequestState, state_json: str | None = None) -> RequestActor:
         return RequestActor(state, self.policies[state.requestType], self.journal, self.processes,
                             self.metrics.transition, clock=self.clock, state_json=state_json,
-                            on_sla=self.metrics.sla, on_final=self._closed)
+                            on_sla=self.metrics.sla, on_final=self._closed, scheduler=self.scheduler)
 
     def _closed(self, actor: RequestActor) -> None:
         """A request reached a final status: its actor is stopped and its memory freed."""
@@ -144,6 +144,7 @@ class Shard:
             return None
         actor = self.actors[rid] = self._actor(state, state_json)
         self.touched[rid] = self.clock.now()
+        self.asleep.discard(rid)
         actor.start()
         return actor
 
@@ -165,7 +166,9 @@ class Shard:
             self.touched.pop(rid, None)
             due = actor.passivate()
             if due is not None:
-                self._wake_at(due, rid)
+                self._wake_at(due, rid)  # replaces the actor's own callback: nothing refers to it
+            else:
+                self.scheduler.disarm(rid)
         self.passivated += len(done)
         return len(done)
 
@@ -179,33 +182,25 @@ class Shard:
                 log.exception("%s: passivation sweep failed", self.name)
 
     def _wake_at(self, due: datetime, rid: str) -> None:
-        first = self.wakes[0][0] if self.wakes else None
-        heapq.heappush(self.wakes, (due, rid))
-        if first is None or due < first or self._wake_task is None or self._wake_task.done():
-            if self._wake_task is not None:
-                self._wake_task.cancel()
-            self._wake_task = asyncio.get_running_loop().create_task(self._wake_loop(), name=f"{self.name}-wake")
+        """Reactivate a passivated request when its earliest timer is due; its actor then fires it."""
+        self.asleep.add(rid)
+        self.scheduler.arm(rid, due, lambda: self._wake(rid))
 
-    async def _wake_loop(self) -> None:
-        """Reactivate passivated requests when their earliest timer is due; their actor fires it."""
-        while self.wakes:
-            await self.clock.sleep_until(self.wakes[0][0])
-            now = self.clock.now()
-            while self.wakes and self.wakes[0][0] <= now:
-                _, rid = heapq.heappop(self.wakes)
-                if rid not in self.actors:
-                    try:
-                        if self._load(rid) is not None:
-                            self.reactivated += 1
-                    except Exception:
-                        log.exception("%s: could not wake request %s", self.name, rid)
+    def _wake(self, rid: str) -> None:
+        self.asleep.discard(rid)
+        if rid in self.actors:
+            return
+        try:
+            if self._load(rid) is not None:
+                self.reactivated += 1
+        except Exception:
+            log.exception("%s: could not wake request %s", self.name, rid)
 
     def stop(self) -> None:
-        for task in (self._wake_task, self._sweeper):
-            if task is not None:
-                task.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self.scheduler.stop()
         for actor in self.actors.values():
-            actor.passivate()
             if actor._driver is not None:
                 actor._driver.cancel()
 
@@ -227,15 +222,15 @@ class Shard:
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
             actor = self._actor(state, state_json)
-            await actor.persist_created(body_hash)
             if self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None:
+                await actor.persist_created(body_hash)
                 self.dedicated[rid] = self.dedicate(state)
             else:
-                self.actors[rid] = actor
+                await actor.create(body_hash)  # journaled with its first step, in one commit
+                self.actors[rid] = actor  # visible once durable
                 self.touched[rid] = self.clock.now()
-                actor.start()
             fut.set_result(body_hash)
-            return True, actor.status_json()
+            return True, state_json.encode()  # the request as created (acknowledged); GET shows it since
         except BaseException as exc:
             fut.set_exception(exc)
             fut.exception()  # retrieved: a waiting duplicate sees it through _body_hash
@@ -309,7 +304,7 @@ class Shard:
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),
                 "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
-                "waiting": len(self.wakes)}
+                "waiting": len(self.asleep)}
 
     async def metrics_snapshot(self) -> dict[str, Any]:
         return {"transitions": dict(self.metrics.transitions), "sla": dict(self.metrics.sla_events),

@@ -35,6 +35,7 @@ from .models import (
     TimelineEntry,
 )
 from .policy import TypePolicy
+from .timers import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class RequestActor:
         state_json: str | None = None,
         on_sla: SlaHook | None = None,
         on_final: Callable[[RequestActor], None] | None = None,
+        scheduler: Scheduler | None = None,
     ):
         self.state = state
         self.policy = policy
@@ -77,14 +79,16 @@ class RequestActor:
         self.on_sla = on_sla
         self.on_final = on_final
         self.clock = clock or SystemClock()
+        self.scheduler = scheduler if scheduler is not None else Scheduler(self.clock)  # a host shares one
         self.lock = asyncio.Lock()
         self.inflight = 0  # messages inside _change, waiting for the lock included
         self._json = state_json or state.model_dump_json()  # the last committed state
         self._sla_at = self._sla_offset(self._json)
         self._committed_status = state.status
         self._events: list[tuple[str, str]] = []
+        self._body_hash: str | None = None  # set on the create's commit only
         self._driver: asyncio.Task | None = None
-        self._alarm: tuple[datetime, asyncio.Task] | None = None  # one task, for the earliest timer
+        self._ringing: asyncio.Task | None = None  # firing the timers that are due
 
     # -- reads ------------------------------------------------------------------------------
     def status_json(self) -> bytes:
@@ -107,15 +111,14 @@ class RequestActor:
         return at + len(',"sla":') if at >= 0 else -1
 
     def idle(self) -> bool:
-        """Nothing in flight: no message, no activity being driven. Only an idle actor is passivated."""
-        return self.inflight == 0 and (self._driver is None or self._driver.done())
+        """Nothing in flight: no message, no activity being driven, no timer firing. Only an idle
+        actor is passivated."""
+        return (self.inflight == 0 and (self._driver is None or self._driver.done())
+                and (self._ringing is None or self._ringing.done()))
 
     def passivate(self) -> datetime | None:
-        """Stop the timer tasks (the state is in the journal already); the earliest timer's due
-        date, so the host can wake the request then."""
-        if self._alarm is not None:
-            self._alarm[1].cancel()
-            self._alarm = None
+        """The earliest timer's due date (the state is in the journal already), so the host can
+        arm its wake-up in this actor's place."""
         return min(self.state.timers.values(), default=None)
 
     # -- messages ---------------------------------------------------------------------------
@@ -125,6 +128,19 @@ class RequestActor:
             write = Write(self.state, self._json, [("created", self._json)], body_hash)
             await self.journal.commit([write])
 
+    async def create(self, body_hash: str | None = None) -> None:
+        """Journal the new request together with its first step (inProgress, and the first
+        activity started), one commit instead of two; then drive that activity. The create is
+        acknowledged only after this returns."""
+        async with self._change():
+            self._events.append(("created", self._json))
+            self._body_hash = body_hash
+            job = self._begin() if self.state.status == Status.acknowledged else None
+        if job is not None:
+            self._driver = asyncio.get_running_loop().create_task(self._drive(job), name=f"drive-{self.state.id}")
+        else:
+            self.start()
+
     def start(self) -> None:
         """Begin, or resume after a restart, whatever the request has to do by itself: the next
         activity, and its timers."""
@@ -133,17 +149,16 @@ class RequestActor:
             self._driver = asyncio.get_running_loop().create_task(self._drive(), name=f"drive-{self.state.id}")
 
     def _sync_timers(self) -> None:
-        """One task (the alarm) sleeping until the earliest timer of the committed state; it is
-        replaced when that changes. Timers cost a task per active request, not one per timer."""
+        """The scheduler calls this actor back at the earliest timer of its committed state."""
         due = min(self.state.timers.values(), default=None)
-        if self._alarm is not None:
-            if self._alarm[0] == due and not self._alarm[1].done():
-                return
-            if self._alarm[1] is not asyncio.current_task():
-                self._alarm[1].cancel()
-            self._alarm = None
-        if due is not None:
-            self._alarm = (due, asyncio.get_running_loop().create_task(self._ring(due), name=f"alarm-{self.state.id}"))
+        if due is None:
+            self.scheduler.disarm(self.state.id)
+        else:
+            self.scheduler.arm(self.state.id, due, self._alarm)
+
+    def _alarm(self) -> None:
+        if self._ringing is None or self._ringing.done():
+            self._ringing = asyncio.get_running_loop().create_task(self._ring(), name=f"timers-{self.state.id}")
 
     @asynccontextmanager
     async def _change(self):
@@ -264,8 +279,10 @@ class RequestActor:
         return s.status == Status.acknowledged or (
             s.status == Status.in_progress and any(a.status not in TERMINAL_ACTIVITY for a in s.activities))
 
-    async def _drive(self) -> None:
+    async def _drive(self, first: tuple | None = None) -> None:
         try:
+            if first is not None and not await self._run(first):
+                return
             while await self._step():
                 pass
         except asyncio.CancelledError:
@@ -276,33 +293,44 @@ class RequestActor:
     async def _step(self) -> bool:
         """Run one activity attempt; False when there is nothing more to do by itself."""
         async with self._change():
-            s = self.state
-            if s.status == Status.acknowledged:
-                self._transition(Status.in_progress, SYSTEM, f"handled by process {self.policy.process}")
-                if self.policy.selfService:
-                    effects = self.flow.start(s)
-                else:
-                    effects = [Hold(self.flow.queue, f"no self service for {s.requestType}: waiting for a CSR")]
-                self._apply(effects, SYSTEM)
-            act = self._next_activity()
-            if act is None:
-                return False
-            act.attempts += 1
-            act.startedAt = act.startedAt or self.clock.now()
-            self._responded()
-            self._activity(act, ActivityStatus.running, f"attempt {act.attempts}")
-            activity_id, kind, attempt, process = act.id, act.kind, act.attempts, act.process
-            payload = {
-                "activityId": act.id,
-                "requestId": s.id,
-                "requestType": s.requestType,
-                "channel": s.channel.value,
-                "description": s.description,
-                "characteristics": s.characteristics,
-                "relatedParty": [p.model_dump(mode="json") for p in s.relatedParty],
-                "input": act.input,
-            }
+            job = self._begin()
+        return False if job is None else await self._run(job)
 
+    def _begin(self) -> tuple | None:
+        """Under the lock: take the request up if it is new, and start its next activity; the job
+        to run, or None when there is nothing to do by itself."""
+        s = self.state
+        if s.status == Status.acknowledged:
+            self._transition(Status.in_progress, SYSTEM, f"handled by process {self.policy.process}")
+            if self.policy.selfService:
+                effects = self.flow.start(s)
+            else:
+                effects = [Hold(self.flow.queue, f"no self service for {s.requestType}: waiting for a CSR")]
+            self._apply(effects, SYSTEM)
+        act = self._next_activity()
+        if act is None:
+            return None
+        act.attempts += 1
+        act.startedAt = act.startedAt or self.clock.now()
+        self._responded()
+        self._activity(act, ActivityStatus.running, f"attempt {act.attempts}")
+        activity_id, kind, attempt, process = act.id, act.kind, act.attempts, act.process
+        payload = {
+            "activityId": act.id,
+            "requestId": s.id,
+            "requestType": s.requestType,
+            "channel": s.channel.value,
+            "description": s.description,
+            "characteristics": s.characteristics,
+            "relatedParty": [p.model_dump(mode="json") for p in s.relatedParty],
+            "input": act.input,
+        }
+        return activity_id, kind, attempt, process, payload
+
+    async def _run(self, job: tuple) -> bool:
+        """Run a started activity (outside the lock), then record its outcome; False when the
+        request moved on meanwhile."""
+        activity_id, kind, attempt, process, payload = job
         try:  # outside the lock: status queries, actions and cancel are answered meanwhile
             outcome = await self._process(process, activity_id).submit((activity_id, kind, payload))
             error = None
@@ -342,11 +370,8 @@ class RequestActor:
             raise NotReady(f"no process actor of kind {kind}")
         return replicas[zlib.crc32(activity_id.encode()) % len(replicas)]  # stable across restarts
 
-    async def _ring(self, due: datetime) -> None:
+    async def _ring(self) -> None:
         """Fire every timer due by now, earliest first, each in its own change."""
-        await self.clock.sleep_until(due)
-        if self._alarm is not None and self._alarm[1] is asyncio.current_task():
-            self._alarm = None
         while not self.state.is_final:
             now = self.clock.now()
             ready = sorted((d, n) for n, d in self.state.timers.items() if d <= now)
@@ -493,6 +518,7 @@ class RequestActor:
         if not self._events:
             return
         s, events, self._events = self.state, self._events, []
+        body_hash, self._body_hash = self._body_hash, None
         s.lastUpdate = now = self.clock.now()
         if s.sla is not None and self.policy.sla is not None:
             wanted = sla.sync(s.sla, self.policy.sla, s.status, now)
@@ -500,10 +526,10 @@ class RequestActor:
                 del s.timers[name]
             s.timers.update(wanted)
         state_json = s.model_dump_json()
-        await self.journal.commit([Write(s, state_json, events)])  # on failure, _change puts the state back
+        await self.journal.commit([Write(s, state_json, events, body_hash)])  # on failure, _change puts it back
         before, self._json, self._committed_status = self._committed_status, state_json, s.status
         self._sla_at = self._sla_offset(state_json)
-        if s.timers or self._alarm is not None:
+        if s.timers or self.scheduler.due(s.id) is not None:
             self._sync_timers()
         if self.on_transition is not None and before != s.status:
             self.on_transition(s, before, s.status)

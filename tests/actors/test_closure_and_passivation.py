@@ -142,7 +142,7 @@ async def test_after_a_restart_only_requests_with_work_are_loaded(tmp_path):
     again = Shard("test-host", journal, rig.shard.policies, local_processes(tmp_path / "bss.db"), clock=rig.clock)
     try:
         again.recover()
-        assert again.rehydrated == 1 and again.actors == {} and len(again.wakes) == 1  # held: waits passivated
+        assert again.rehydrated == 1 and again.actors == {} and again.asleep == {rid}  # held: waits passivated
         assert b'"status":"held"' in await again.status(rid)
         assert rid in again.actors
     finally:
