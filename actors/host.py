@@ -33,31 +33,63 @@ log = logging.getLogger(__name__)
 
 
 class _Metrics:
-    """Counters a host keeps: read by the gateway's /metrics and exported to the Ray dashboard."""
+    """Counters a host keeps: read by the gateway's /metrics and exported to the Ray dashboard.
+
+    Counting is a dict increment; what goes to Ray's metrics agent is sent at most once a second
+    (``flush``), as one increment per series: recording each transition with Ray costs its core
+    worker more than the rest of the bookkeeping."""
+
+    FLUSH_SECONDS = 1.0
 
     def __init__(self, host: str):
         self.transitions: Counter[tuple[str, str, str]] = Counter()
+        self.sla_events: Counter[tuple[str, str, str]] = Counter()
         self._ray = ray_metrics.Counter(
             "switchboard_transitions",
             description="Request status transitions, by request type and target status.",
             tag_keys=("host", "requestType", "to"),
         )
-        self._host = host
-        self.sla_events: Counter[tuple[str, str, str]] = Counter()
         self._ray_sla = ray_metrics.Counter(
             "switchboard_sla_events",
             description="SLA warnings and breaches, by request type, event and target.",
             tag_keys=("host", "requestType", "event", "target"),
         )
+        self._host = host
+        self._sent_transitions: Counter[tuple[str, str]] = Counter()
+        self._sent_sla: Counter[tuple[str, str, str]] = Counter()
+        self._flusher: asyncio.TimerHandle | None = None
 
     def sla(self, state: RequestState, event: str, target: str) -> None:
         self.sla_events[(state.requestType, event, target)] += 1
-        self._ray_sla.inc(1, tags={"host": self._host, "requestType": state.requestType, "event": event,
-                                   "target": target})
+        self._soon()
 
     def transition(self, state: RequestState, previous: Status, current: Status) -> None:
         self.transitions[(state.requestType, previous.value, current.value)] += 1
-        self._ray.inc(1, tags={"host": self._host, "requestType": state.requestType, "to": current.value})
+        self._soon()
+
+    def _soon(self) -> None:
+        if self._flusher is None:
+            try:
+                self._flusher = asyncio.get_running_loop().call_later(self.FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no loop (a synchronous caller): send now
+                self.flush()
+
+    def flush(self) -> None:
+        self._flusher = None
+        by_target: Counter[tuple[str, str]] = Counter()
+        for (rtype, _, to), n in self.transitions.items():
+            by_target[(rtype, to)] += n
+        for (rtype, to), n in by_target.items():
+            if n > self._sent_transitions[(rtype, to)]:
+                self._ray.inc(n - self._sent_transitions[(rtype, to)],
+                              tags={"host": self._host, "requestType": rtype, "to": to})
+                self._sent_transitions[(rtype, to)] = n
+        for key, n in self.sla_events.items():
+            if n > self._sent_sla[key]:
+                rtype, event, target = key
+                self._ray_sla.inc(n - self._sent_sla[key], tags={"host": self._host, "requestType": rtype,
+                                                                 "event": event, "target": target})
+                self._sent_sla[key] = n
 
 
 class Shard:
