@@ -4,6 +4,8 @@ While a batch is on its way, new items wait and leave together in the next one: 
 pays no delay, and 64 concurrent callers share a few Ray calls instead of 64 (each Ray call costs
 about a millisecond of CPU here, whatever it carries). A batch holds at most ``max_size`` items
 and at most ``max_inflight`` batches travel at once. Each item gets its own answer or error.
+With ``max_waiting``, a submit that would make more items wait than that is refused at once
+(``Overloaded``), so a burst larger than the runtime can take never queues without bound.
 
 Used by the gateway for creates (gateway -> router) and by request hosts for activities
 (host -> process actor).
@@ -15,12 +17,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .errors import Overloaded
+
 Send = Callable[[list[Any]], Awaitable[list[Any]]]
 
 
 class Batcher:
-    def __init__(self, send: Send, max_size: int = 64, max_inflight: int = 2):
+    def __init__(self, send: Send, max_size: int = 64, max_inflight: int = 2, max_waiting: int | None = None):
         self.send = send
+        self.max_waiting = max_waiting
         self.max_size = max_size
         self.max_inflight = max_inflight
         self.pending: list[tuple[Any, asyncio.Future]] = []
@@ -28,6 +33,8 @@ class Batcher:
         self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
 
     async def submit(self, item: Any) -> Any:
+        if self.max_waiting is not None and len(self.pending) >= self.max_waiting:
+            raise Overloaded(f"{len(self.pending)} items are already waiting; retry shortly")
         fut = asyncio.get_running_loop().create_future()
         self.pending.append((item, fut))
         if self.inflight < self.max_inflight:

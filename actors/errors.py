@@ -53,6 +53,14 @@ class NotReady(SwitchboardError):
     title = "Runtime not ready"
 
 
+class Overloaded(NotReady):
+    """Too much waiting already (creates queued in the gateway, writes queued in a host's journal):
+    the caller should retry after a moment. Nothing was done."""
+
+    code = "runtime.overloaded"
+    title = "Overloaded"
+
+
 class SubscriptionNotFound(NotFound):
     code = "hub.not_found"
     title = "No such subscription"

@@ -22,7 +22,7 @@ from ray.util import metrics as ray_metrics
 
 from . import names
 from .clock import Clock, SystemClock
-from .errors import IdempotencyConflict, NotFound
+from .errors import IdempotencyConflict, NotFound, Overloaded
 from .journal import Journal, SQLiteJournal
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
@@ -104,13 +104,15 @@ class Shard:
 
     def __init__(self, name: str, journal: Journal, policies: dict[str, TypePolicy],
                  processes: dict[str, list[Any]], clock: Clock | None = None,
-                 passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None):
+                 passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None,
+                 max_backlog: int | None = None):
         self.name = name
         self.journal = journal
         self.policies = policies
         self.processes = processes
         self.clock = clock or SystemClock()
         self.passivate_after = passivate_after
+        self.max_backlog = max_backlog  # journal commits waiting: over it, new creates are refused
         self.dedicate = dedicate
         self.metrics = _Metrics(name)
         self.actors: dict[str, RequestActor] = {}
@@ -272,7 +274,12 @@ class Shard:
 
     async def create_many(self, items: list[tuple[str, str]]) -> list[tuple[bool, bytes] | Exception]:
         """Many creates in one call; the journal commits them together (one transaction). Each item
-        answers like ``create``, or with its own error: one bad item fails nothing else."""
+        answers like ``create``, or with its own error: one bad item fails nothing else. When the
+        journal has more commits waiting than ``max_backlog``, every item is refused with
+        ``Overloaded`` and nothing is created."""
+        backlog = getattr(self.journal, "backlog", lambda: 0)()
+        if self.max_backlog is not None and backlog > self.max_backlog:
+            return [Overloaded(f"{self.name}: {backlog} journal writes are waiting; retry shortly")] * len(items)
         return await asyncio.gather(*(self.create(state_json, body_hash) for state_json, body_hash in items),
                                     return_exceptions=True)
 
@@ -349,7 +356,7 @@ class RequestHost(Shard):
     """A shard as a named Ray actor (``request-host-N``) with its own SQLite journal file."""
 
     def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
-                 namespace: str, passivate_after: float | None = None):
+                 namespace: str, passivate_after: float | None = None, max_backlog: int | None = None):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
@@ -357,7 +364,8 @@ class RequestHost(Shard):
                                                                        names.host_name(index))
 
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
-                         names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate)
+                         names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate,
+                         max_backlog=max_backlog)
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)

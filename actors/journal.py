@@ -301,6 +301,10 @@ class SQLiteJournal(SQLiteReader, Journal):
         self._writer.start()
 
     # -- writes -----------------------------------------------------------------------------
+    def backlog(self) -> int:
+        """Commits waiting for the writer thread."""
+        return self._queue.qsize()
+
     async def commit(self, writes: list[Write]) -> None:
         loop = asyncio.get_running_loop()
         fut = loop.create_future()

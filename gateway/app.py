@@ -28,7 +28,7 @@ invalid input, `errors[].field` naming the field.
 def create_app(runtime: RuntimeClient) -> FastAPI:
     app = FastAPI(title="Switchboard", version="0.1.0", description=DESCRIPTION)
     app.state.runtime = runtime
-    app.state.creates = Batcher(runtime.create_many)
+    app.state.creates = Batcher(runtime.create_many, max_waiting=runtime.settings.max_waiting_creates)
     app.state.metrics = metrics = Metrics()
     problems.install(app)
     app.include_router(requests_router)

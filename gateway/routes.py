@@ -39,7 +39,8 @@ PROBLEMS = {
     404: {"description": "No request with this id (problem details)."},
     409: {"description": "Invalid transition or Idempotency-Key conflict (problem details)."},
     422: {"description": "A field is invalid; `errors[].field` names it (problem details)."},
-    503: {"description": "The runtime is not ready; retry after `Retry-After` (problem details)."},
+    503: {"description": "The runtime is not ready, or overloaded (`runtime.overloaded`: nothing was "
+                 "created); retry after `Retry-After` (problem details)."},
 }
 
 

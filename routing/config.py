@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     namespace: str = Field("switchboard", description="Ray namespace of the named actors.")
     dashboard: bool = Field(True, description="Start the Ray dashboard with a local Ray.")
     dashboard_port: int = Field(8265, ge=1, le=65535)
+    max_waiting_creates: int = Field(4096, ge=1, description="Creates the gateway lets wait for the "
+                                     "runtime; more at once are answered 503 with Retry-After.")
+    max_journal_backlog: int = Field(20000, ge=1, description="Journal commits a host lets wait; over "
+                                     "it, new creates are answered 503 with Retry-After.")
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
     events_poll_seconds: float = Field(0.2, gt=0, le=10, description="How often live streams and webhooks "

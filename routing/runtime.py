@@ -47,7 +47,7 @@ class Runtime:
         replicas = {kind: cfg.replicas for kind, cfg in self.table.processes.items()}
         self.hosts = [
             RequestHost.options(name=names.host_name(i), namespace=ns).remote(
-                i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None
+                i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog
             )
             for i in range(s.hosts)
         ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 
 from actors.batching import Batcher
+from actors.errors import Overloaded
 
 
 class Recorder:
@@ -54,3 +56,26 @@ async def test_an_answer_of_the_wrong_length_fails_the_batch_instead_of_hanging(
         return items[:-1]
     results = await asyncio.gather(*(Batcher(short).submit(i) for i in range(1)), return_exceptions=True)
     assert isinstance(results[0], RuntimeError)
+
+
+async def test_a_full_queue_refuses_at_once_and_creates_nothing():
+    started = asyncio.Event()
+    release = asyncio.Event()
+    seen: list[list[int]] = []
+
+    async def send(items):
+        seen.append(items)
+        started.set()
+        await release.wait()
+        return items
+
+    batcher = Batcher(send, max_size=4, max_inflight=1, max_waiting=3)
+    first = asyncio.ensure_future(batcher.submit(0))  # travels at once
+    await started.wait()
+    waiting = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2, 3)]
+    await asyncio.sleep(0)
+    with pytest.raises(Overloaded):
+        await batcher.submit(4)
+    release.set()
+    assert await first == 0 and await asyncio.gather(*waiting) == [1, 2, 3]
+    assert sorted(n for batch in seen for n in batch) == [0, 1, 2, 3]  # 4 was never sent
