@@ -95,7 +95,7 @@ class Journal(ABC):
         """Rows ``(created_at, id, state_json)`` newest first, at most ``offset + limit``, and the total."""
 
     @abstractmethod
-    def count_by_status(self) -> dict[str, int]: ...
+    def count_by_status(self, campaign_id: str | None = None) -> dict[str, int]: ...
 
     @abstractmethod
     def status(self, request_id: str) -> str | None:
@@ -138,6 +138,7 @@ CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at DESC, id DESC
 CREATE INDEX IF NOT EXISTS requests_status ON requests(status);
 CREATE INDEX IF NOT EXISTS requests_party ON requests(party_id);
 CREATE INDEX IF NOT EXISTS requests_queue ON requests(queue) WHERE queue IS NOT NULL;
+CREATE INDEX IF NOT EXISTS requests_campaign ON requests(campaign_id, status) WHERE campaign_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id TEXT NOT NULL,
@@ -246,8 +247,12 @@ class SQLiteReader:
         ).fetchall()
         return rows, total
 
-    def count_by_status(self) -> dict[str, int]:
-        rows = self._conn.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
+    def count_by_status(self, campaign_id: str | None = None) -> dict[str, int]:
+        if campaign_id is None:
+            rows = self._conn.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
+        else:
+            rows = self._conn.execute("SELECT status, count(*) FROM requests WHERE campaign_id = ? GROUP BY status",
+                                      (campaign_id,)).fetchall()
         return dict(rows)
 
     def status(self, request_id: str) -> str | None:

@@ -11,6 +11,7 @@ from routing.client import RuntimeClient
 from . import problems
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
+from .campaigns import router as campaigns_router
 from .events import router as events_router
 from .hub import router as hub_router
 from .routes import router as requests_router
@@ -35,6 +36,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(actions_router)
     app.include_router(events_router)
     app.include_router(hub_router)
+    app.include_router(campaigns_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

@@ -1,4 +1,4 @@
-"""The ``switchboard`` command: serve, submit, status, requests."""
+"""The ``switchboard`` command: serve, submit, status, requests, campaign."""
 
 from __future__ import annotations
 
@@ -89,6 +89,138 @@ def requests(
     for r in resp.json():
         party_id = r["relatedParty"][0]["id"] if r["relatedParty"] else "-"
         typer.echo(f"{r['id']}  {r['status']:<12} {r['requestType']:<16} {r['channel']:<8} {party_id}  {r['creationDate']}")
+
+
+campaign_app = typer.Typer(help="Outbound campaigns: launch from a file or a BSS selection, follow, control.",
+                           no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+CHUNK = 5000
+
+
+def _records(path: Path):
+    """CSV (a header row) or JSONL records of a campaign file, numbered from 1."""
+    import csv
+
+    with path.open(newline="") as f:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    yield n, json.loads(line)
+        else:
+            yield from enumerate(csv.DictReader(f), 1)
+
+
+def _follow(api: str, cid: str) -> dict:
+    """A progress bar with rate and ETA until the campaign ends; its last numbers."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:,.0f}/s"), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task(f"campaign {cid}", total=None, rate=0.0)
+        started, c = time.monotonic(), {}
+        while True:
+            c = _call("GET", f"{api}/api/v1/campaigns/{cid}").json()
+            done = c["created"] + c["existing"] + c["failed"]
+            bar.update(task, total=c["rows"], completed=done, rate=done / max(time.monotonic() - started, 1e-3))
+            if c["status"] in ("completed", "cancelled", "paused"):
+                return c
+            time.sleep(0.5)
+
+
+def _summary(c: dict) -> None:
+    typer.echo(f"campaign {c['id']}: {c['status']}; {c['rows']} rows, {c['created']} created, "
+               f"{c['existing']} existed already, {c['failed']} failed")
+    typer.echo("requests by status: " + ", ".join(f"{k} {v}" for k, v in sorted(c["requestsByStatus"].items())))
+    for e in c.get("errors", [])[:5]:
+        typer.echo(f"  row {e['key']}: {e['error']}")
+
+
+@campaign_app.command("launch")
+def campaign_launch(
+    file: Annotated[Path, typer.Argument(help="CSV (header row) or JSONL: `key` (else the line number), "
+                                              "`partyId`, and characteristics in the other columns.")],
+    request_type: Annotated[str, typer.Option("--type", help="The request type of every row.")],
+    name: Annotated[Optional[str], typer.Option(help="Default: the file name.")] = None,
+    campaign_id: Annotated[Optional[str], typer.Option("--id", help="Default: derived from the file's name and "
+                                                                    "type, so a relaunch finds the campaign.")] = None,
+    description: Annotated[Optional[str], typer.Option(help="The text of every request.")] = None,
+    rate: Annotated[Optional[float], typer.Option(help="At most this many creates per second.")] = None,
+    api: ApiUrl = DEFAULT_API,
+) -> None:
+    """Launch (or relaunch) a campaign from a file: rows are uploaded in chunks, then sent; the
+    progress bar follows it. Run it again after a Ctrl-C or a crash: it creates exactly the
+    requests still missing."""
+    import hashlib
+
+    cid = campaign_id or f"{file.stem[:40]}-{hashlib.sha256(f'{file.resolve()}|{request_type}'.encode()).hexdigest()[:12]}"
+    template = {"requestType": request_type, "description": description}
+    resp = _call("POST", f"{api}/api/v1/campaigns", json={"id": cid, "name": name or file.name,
+                                                         "template": template, "ratePerSecond": rate})
+    if resp.status_code >= 400:
+        _show(resp)
+    chunk: list[dict] = []
+    for n, record in _records(file):
+        rec = {k: v for k, v in record.items() if v not in (None, "")}
+        key, party = str(rec.pop("key", n)), rec.pop("partyId", None)
+        if party is None:
+            typer.echo(f"{file}:{n}: no partyId", err=True)
+            raise typer.Exit(1)
+        chunk.append({"key": key, "partyId": str(party), "characteristics": rec})
+        if len(chunk) == CHUNK:
+            _upload(api, cid, chunk)
+            chunk = []
+    if chunk:
+        _upload(api, cid, chunk)
+    started = _call("POST", f"{api}/api/v1/campaigns/{cid}/start")
+    if started.status_code >= 400:
+        _show(started)
+    _summary(_follow(api, cid))
+
+
+def _upload(api: str, cid: str, rows: list[dict]) -> None:
+    resp = _call("POST", f"{api}/api/v1/campaigns/{cid}/rows", json=rows)
+    if resp.status_code >= 400:
+        _show(resp)
+
+
+@campaign_app.command("select")
+def campaign_select(
+    request_type: Annotated[str, typer.Option("--type", help="E.g. dunningNotice.")] = "dunningNotice",
+    min_days_overdue: Annotated[int, typer.Option(help="Accounts overdue at least this many days.")] = 30,
+    name: Annotated[str, typer.Option()] = "dunning run",
+    rate: Annotated[Optional[float], typer.Option(help="At most this many creates per second.")] = None,
+    api: ApiUrl = DEFAULT_API,
+) -> None:
+    """Launch a campaign over a selection of the BSS: one request per overdue account."""
+    resp = _call("POST", f"{api}/api/v1/campaigns", json={
+        "name": name, "template": {"requestType": request_type}, "ratePerSecond": rate, "start": True,
+        "selection": {"minDaysOverdue": min_days_overdue}})
+    if resp.status_code >= 400:
+        _show(resp)
+    _summary(_follow(api, resp.json()["id"]))
+
+
+@campaign_app.command("status")
+def campaign_status(campaign_id: str, api: ApiUrl = DEFAULT_API) -> None:
+    """A campaign's numbers: rows, created, failed, requests by status."""
+    resp = _call("GET", f"{api}/api/v1/campaigns/{campaign_id}")
+    if resp.status_code >= 400:
+        _show(resp)
+    _summary(resp.json())
+
+
+def _control(action: str):
+    def command(campaign_id: str, api: ApiUrl = DEFAULT_API) -> None:
+        _show(_call("POST", f"{api}/api/v1/campaigns/{campaign_id}/{action}"))
+    command.__doc__ = f"{action.capitalize()} a campaign."
+    campaign_app.command(action)(command)
+
+
+for _action in ("pause", "resume", "cancel"):
+    _control(_action)
 
 
 if __name__ == "__main__":

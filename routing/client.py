@@ -29,6 +29,7 @@ class RuntimeClient:
         self.settings = settings
         self.router = names.lookup(names.ROUTER, ns)
         self.webhooks = names.lookup(names.WEBHOOKS, ns)
+        self.campaigns = names.lookup("campaigns", ns)
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
         self.ring = HashRing(settings.hosts)
         self.readers = [SQLiteReader(settings.journal_path(i)) for i in range(settings.hosts)]

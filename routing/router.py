@@ -35,7 +35,7 @@ class Classifier:
         self.table = table
 
     def classify(self, body: RequestCreate, idempotency_key: str | None, actor: str,
-                 now: datetime | None = None) -> RequestState:
+                 now: datetime | None = None, campaign_id: str | None = None) -> RequestState:
         rt = self.table.requestTypes.get(body.requestType)
         if rt is None:
             known = ", ".join(sorted(self.table.requestTypes))
@@ -57,6 +57,7 @@ class Classifier:
             process=rt.process,
             placement=rt.placement.value,
             idempotencyKey=idempotency_key,
+            campaignId=campaign_id,
             timeline=[TimelineEntry(event="created", actor=actor, toStatus="acknowledged", at=now,
                                     reason=f"routed to process {rt.process}")],
             creationDate=now,
@@ -74,18 +75,18 @@ class Router:
         self.ring = HashRing(hosts)
 
     async def create_many(
-        self, items: list[tuple[str, str | None, str]]
+        self, items: list[tuple[str, str | None, str] | tuple[str, str | None, str, str]]
     ) -> list[tuple[bool, str, bytes] | Exception]:
-        """Many creates ``(body JSON, Idempotency-Key, actor)`` in one call: validated and classified
+        """Many creates ``(body JSON, Idempotency-Key, actor[, campaign id])`` in one call: validated and classified
         here, then one call per host with its share. Each item answers ``(created, id, status)``, or
         with its own error. Bodies and states cross Ray as JSON text: pickling pydantic models costs
         several times more."""
         out: list[tuple[bool, str, bytes] | Exception | None] = [None] * len(items)
         by_host: dict[int, list[tuple[int, RequestState, str]]] = {}
-        for i, (body_json, key, actor) in enumerate(items):
+        for i, (body_json, key, actor, *campaign) in enumerate(items):
             try:
                 body = RequestCreate.model_validate_json(body_json)
-                state = self.classifier.classify(body, key, actor)
+                state = self.classifier.classify(body, key, actor, campaign_id=campaign[0] if campaign else None)
             except (Invalid, ValidationError) as exc:
                 out[i] = exc if isinstance(exc, Invalid) else Invalid(str(exc), "body")
                 continue

@@ -18,6 +18,8 @@ from actors.process import ProcessActor
 from actors.webhooks import DeliveryPolicy, Webhooks
 from bss import demo
 
+from . import campaigns
+from .campaigns import Campaigns
 from .config import Settings
 from .router import Router
 from .table import RoutingTable
@@ -33,6 +35,7 @@ class Runtime:
         self.hosts: list[Any] = []
         self.router: Any = None
         self.webhooks: Any = None
+        self.campaigns: Any = None
 
     def start(self) -> Runtime:
         s, ns = self.settings, self.settings.namespace
@@ -55,15 +58,17 @@ class Runtime:
         self.webhooks = Webhooks.options(name=names.WEBHOOKS, namespace=ns).remote(
             str(s.webhooks_path), [str(s.journal_path(i)) for i in range(s.hosts)], delivery_policy(s))
         # Wait until every actor has run its constructor (hosts have rehydrated their shard).
-        ray.get([self.router.ping.remote(), self.webhooks.ping.remote(), *(h.ping.remote() for h in self.hosts),
+        self.campaigns = Campaigns.options(name=campaigns.NAME, namespace=ns).remote(
+            str(s.data_dir / "campaigns.db"), str(s.bss_path), ns)
+        ray.get([self.router.ping.remote(), self.webhooks.ping.remote(), self.campaigns.ping.remote(), *(h.ping.remote() for h in self.hosts),
                  *(p.ping.remote() for ps in self.processes.values() for p in ps)])
         return self
 
     def stop(self) -> None:
-        for handle in [self.webhooks, self.router, *self.hosts, *(p for ps in self.processes.values() for p in ps)]:
+        for handle in [self.campaigns, self.webhooks, self.router, *self.hosts, *(p for ps in self.processes.values() for p in ps)]:
             if handle is not None:
                 ray.kill(handle, no_restart=True)
-        self.hosts, self.processes, self.router, self.webhooks = [], {}, None, None
+        self.hosts, self.processes, self.router, self.webhooks, self.campaigns = [], {}, None, None, None
 
 
 def delivery_policy(s: Settings) -> DeliveryPolicy:

@@ -1,0 +1,345 @@
+"""Outbound campaigns: many requests from one template, launched in batches, resumable.
+
+A campaign has an id, a request template, rows (each with a key: from a CSV/JSONL file uploaded
+in chunks, or from a selection over the BSS), an optional rate limit, and a status
+(``ready -> running <-> paused -> completed | cancelled``). The ``campaigns`` Ray actor runs the
+running ones: it sends rows to the router in batches of ``CHUNK``, each create with the
+Idempotency-Key ``campaign:<id>:<row key>``, and records each row's request id. Rows, cursor and
+counts live in ``campaigns.db`` beside the journal, so a relaunch (after a crash, a Ctrl-C, or on
+purpose) sends again only what is not recorded, and the idempotency keys make a row that was in
+flight come back as the request it already created: exactly one request per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import ray
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from actors import names
+from actors.errors import Conflict, NotFound, Overloaded
+from actors.models import Channel, Direction, Id, LongText, Scalar
+from bss import open_bss
+
+from .models import CharName, RequestCreate
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500  # rows per router call
+NAME = "campaigns"
+RowKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+
+
+class CampaignStatus(StrEnum):
+    ready = "ready"  # rows may still come; nothing sent yet
+    running = "running"
+    paused = "paused"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Template(Strict):
+    """What every request of the campaign has; a row adds its party and characteristics."""
+
+    requestType: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    direction: Direction = Direction.outbound
+    channel: Channel = Channel.campaign
+    description: LongText | None = None
+    characteristics: dict[CharName, Scalar] = Field(default_factory=dict, max_length=50)
+    priority: int = Field(3, ge=1, le=5)
+
+
+class Row(Strict):
+    key: RowKey = Field(description="Unique in the campaign: relaunching never creates a second request for it.")
+    partyId: Id
+    characteristics: dict[CharName, Scalar] = Field(default_factory=dict, max_length=50)
+
+
+class Selection(Strict):
+    """Rows taken from the BSS: every account overdue at least ``minDaysOverdue`` days (row key and
+    characteristic ``billingAccountId`` = the account, party = its customer)."""
+
+    kind: str = Field("overdueAccounts", pattern="^overdueAccounts$")
+    minDaysOverdue: int = Field(30, ge=0, le=3650)
+    limit: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class CampaignCreate(Strict):
+    id: Id | None = Field(None, description="Given by the launcher to make a relaunch find the same "
+                          "campaign (the CLI derives it from the file); new otherwise.")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    template: Template
+    rows: list[Row] = Field(default_factory=list, max_length=1000, description="First rows (more with "
+                            "POST /campaigns/{id}/rows).")
+    selection: Selection | None = None
+    ratePerSecond: float | None = Field(None, gt=0, le=100_000, description="At most this many creates a second.")
+    start: bool = Field(False, description="Start at once (a selection is complete when created).")
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, template TEXT NOT NULL, rate REAL, status TEXT NOT NULL,
+    total INTEGER NOT NULL DEFAULT 0, cursor INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL DEFAULT 0,
+    existing INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaign_rows (
+    campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, row_key TEXT NOT NULL, party_id TEXT NOT NULL,
+    data TEXT NOT NULL, request_id TEXT, error TEXT,
+    PRIMARY KEY (campaign_id, row_key)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_seq ON campaign_rows(campaign_id, seq);
+"""
+
+
+class CampaignStore:
+    """``campaigns.db``: campaigns, their rows, cursors and counts (one writer: the actor)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.executescript(SCHEMA)
+        self.lock = threading.Lock()
+
+    def get(self, cid: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT id, name, template, rate, status, total, cursor, created, existing, failed, "
+                                "created_at, started_at, finished_at FROM campaigns WHERE id = ?", (cid,)).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "name", "template", "ratePerSecond", "status", "rows", "cursor", "created", "existing",
+                "failed", "createdAt", "startedAt", "finishedAt")
+        out = dict(zip(keys, row, strict=True))
+        out["template"] = json.loads(out["template"])
+        return out
+
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM campaigns ORDER BY created_at DESC")]
+
+    def create(self, cid: str, c: CampaignCreate) -> bool:
+        with self.lock:
+            now = time.time()
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO campaigns (id, name, template, rate, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (cid, c.name, c.template.model_dump_json(), c.ratePerSecond, CampaignStatus.ready, now, now))
+            return cur.rowcount == 1
+
+    def add_rows(self, cid: str, rows: list[Row]) -> int:
+        """Rows not seen before (by key) are appended; how many were new."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                total = self.conn.execute("SELECT total FROM campaigns WHERE id = ?", (cid,)).fetchone()[0]
+                added = 0
+                for r in rows:
+                    cur = self.conn.execute(
+                        "INSERT OR IGNORE INTO campaign_rows (campaign_id, seq, row_key, party_id, data) "
+                        "VALUES (?, ?, ?, ?, ?)", (cid, total + added + 1, r.key, r.partyId, json.dumps(r.characteristics)))
+                    added += cur.rowcount
+                self.conn.execute("UPDATE campaigns SET total = total + ?, updated_at = ? WHERE id = ?",
+                                  (added, time.time(), cid))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            return added
+
+    def set_status(self, cid: str, status: CampaignStatus) -> None:
+        with self.lock:
+            now = time.time()
+            started = now if status == CampaignStatus.running else None
+            finished = now if status in (CampaignStatus.completed, CampaignStatus.cancelled) else None
+            self.conn.execute("UPDATE campaigns SET status = ?, updated_at = ?, started_at = coalesce(started_at, ?), "
+                              "finished_at = coalesce(?, finished_at) WHERE id = ?",
+                              (status, now, started, finished, cid))
+
+    def next_rows(self, cid: str, after: int, n: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+        rows = self.conn.execute("SELECT seq, row_key, party_id, data FROM campaign_rows WHERE campaign_id = ? "
+                                 "AND seq > ? ORDER BY seq LIMIT ?", (cid, after, n)).fetchall()
+        return [(seq, key, party, json.loads(data)) for seq, key, party, data in rows]
+
+    def record(self, cid: str, results: list[tuple[str, str | None, str | None]], cursor: int,
+               created: int, existing: int, failed: int) -> None:
+        """The rows' outcomes ``(row key, request id, error)`` and the new cursor, in one transaction."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany("UPDATE campaign_rows SET request_id = ?, error = ? WHERE campaign_id = ? "
+                                      "AND row_key = ?", [(rid, err, cid, key) for key, rid, err in results])
+                self.conn.execute("UPDATE campaigns SET cursor = ?, created = created + ?, existing = existing + ?, "
+                                  "failed = failed + ?, updated_at = ? WHERE id = ?",
+                                  (cursor, created, existing, failed, time.time(), cid))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def errors(self, cid: str, limit: int = 20) -> list[dict[str, str]]:
+        rows = self.conn.execute("SELECT row_key, error FROM campaign_rows WHERE campaign_id = ? AND error IS NOT NULL "
+                                 "ORDER BY seq LIMIT ?", (cid, limit)).fetchall()
+        return [{"key": k, "error": e} for k, e in rows]
+
+
+def body_of(template: dict[str, Any], party: str, characteristics: dict[str, Any]) -> RequestCreate:
+    return RequestCreate(requestType=template["requestType"], direction=template["direction"],
+                         channel=template["channel"], description=template.get("description"),
+                         priority=template.get("priority", 3),
+                         relatedParty=[{"id": party, "role": "customer"}],
+                         characteristics={**template.get("characteristics", {}), **characteristics})
+
+
+@ray.remote(max_restarts=-1, max_task_retries=0)
+class Campaigns:
+    """The named actor ``campaigns``: creates, runs, pauses, resumes and cancels campaigns."""
+
+    def __init__(self, store_path: str, bss_path: str, namespace: str):
+        self.store = CampaignStore(Path(store_path))
+        self.bss_path = bss_path
+        self.router = names.lookup(names.ROUTER, namespace)
+        self.tasks: dict[str, asyncio.Task] = {}
+        for cid in self.store.ids():  # after a restart, running campaigns go on where they were
+            c = self.store.get(cid)
+            if c is not None and c["status"] == CampaignStatus.running:
+                self._run(cid)
+
+    async def create(self, body_json: str) -> dict[str, Any]:
+        c = CampaignCreate.model_validate_json(body_json)
+        cid = c.id or uuid.uuid4().hex
+        if not self.store.create(cid, c):
+            existing = self.store.get(cid)
+            if existing["template"] != json.loads(c.template.model_dump_json()):
+                raise Conflict(f"campaign {cid} exists with another template", "id")
+        if c.rows:
+            self.store.add_rows(cid, c.rows)
+        if c.selection is not None:
+            self._select(cid, c.selection)
+        if c.start:
+            await self.start(cid)
+        return self.store.get(cid)
+
+    def _select(self, cid: str, sel: Selection) -> None:
+        bss = open_bss(Path(self.bss_path))
+        accounts = bss.overdue_accounts(sel.minDaysOverdue, sel.limit)
+        rows = [Row(key=a["id"], partyId=a["customer_id"], characteristics={"billingAccountId": a["id"]})
+                for a in accounts]
+        for i in range(0, len(rows), 5000):
+            self.store.add_rows(cid, rows[i:i + 5000])
+
+    async def add_rows(self, cid: str, rows_json: str) -> dict[str, Any]:
+        c = self._get(cid)
+        if c["status"] == CampaignStatus.cancelled:
+            raise Conflict(f"campaign {cid} is cancelled: it takes no more rows", "status")
+        rows = [Row.model_validate(r) for r in json.loads(rows_json)]  # a completed one: a relaunch
+        added = self.store.add_rows(cid, rows)
+        if c["status"] == CampaignStatus.running:
+            self._run(cid)
+        return {**self.store.get(cid), "added": added}
+
+    async def start(self, cid: str) -> dict[str, Any]:
+        c = self._get(cid)
+        if c["status"] == CampaignStatus.cancelled:
+            raise Conflict(f"campaign {cid} is cancelled", "status")
+        if c["status"] == CampaignStatus.completed and c["cursor"] >= c["rows"]:
+            return c
+        self.store.set_status(cid, CampaignStatus.running)
+        self._run(cid)
+        return self.store.get(cid)
+
+    async def pause(self, cid: str) -> dict[str, Any]:
+        c = self._get(cid)
+        if c["status"] != CampaignStatus.running:
+            raise Conflict(f"only a running campaign can be paused; {cid} is {c['status']}", "status")
+        self.store.set_status(cid, CampaignStatus.paused)  # the runner stops after its current batch
+        return self.store.get(cid)
+
+    async def resume(self, cid: str) -> dict[str, Any]:
+        c = self._get(cid)
+        if c["status"] != CampaignStatus.paused:
+            raise Conflict(f"only a paused campaign can be resumed; {cid} is {c['status']}", "status")
+        return await self.start(cid)
+
+    async def cancel(self, cid: str) -> dict[str, Any]:
+        c = self._get(cid)
+        if c["status"] in (CampaignStatus.completed, CampaignStatus.cancelled):
+            raise Conflict(f"campaign {cid} is {c['status']} already", "status")
+        self.store.set_status(cid, CampaignStatus.cancelled)  # rows not sent yet never will be
+        return self.store.get(cid)
+
+    async def get(self, cid: str) -> dict[str, Any]:
+        return {**self._get(cid), "errors": self.store.errors(cid)}
+
+    async def list(self) -> list[dict[str, Any]]:
+        return [self.store.get(cid) for cid in self.store.ids()]
+
+    async def ping(self) -> str:
+        return NAME
+
+    def _get(self, cid: str) -> dict[str, Any]:
+        c = self.store.get(cid)
+        if c is None:
+            raise NotFound(f"no campaign with id {cid}", "id")
+        return c
+
+    def _run(self, cid: str) -> None:
+        task = self.tasks.get(cid)
+        if task is None or task.done():
+            self.tasks[cid] = asyncio.get_running_loop().create_task(self._runner(cid), name=f"campaign-{cid}")
+
+    async def _runner(self, cid: str) -> None:
+        try:
+            await self._send_all(cid)
+        except Exception:
+            log.exception("campaign %s stopped", cid)
+
+    async def _send_all(self, cid: str) -> None:
+        started, sent = time.monotonic(), 0
+        while True:
+            c = self.store.get(cid)
+            if c is None or c["status"] != CampaignStatus.running:
+                return
+            rate = c["ratePerSecond"]
+            size = CHUNK if not rate else max(1, min(CHUNK, int(rate)))  # at most a second's worth a batch
+            batch = self.store.next_rows(cid, c["cursor"], size)
+            if not batch:
+                self.store.set_status(cid, CampaignStatus.completed)
+                return
+            template, actor = c["template"], f"campaign:{cid}"
+            items = []
+            for _, key, party, chars in batch:
+                items.append((body_of(template, party, chars).model_dump_json(), f"campaign:{cid}:{key}", actor, cid))
+            answers = await self.router.create_many.remote(items)
+            if any(isinstance(a, Overloaded) for a in answers):
+                await asyncio.sleep(1.0)  # the runtime is behind: the same batch again (idempotent)
+                continue
+            results, created, existing, failed = [], 0, 0, 0
+            for (_, key, _, _), a in zip(batch, answers, strict=True):
+                if isinstance(a, Exception):
+                    results.append((key, None, f"{getattr(a, 'code', type(a).__name__)}: {a}"[:500]))
+                    failed += 1
+                else:
+                    was_new, rid, _ = a
+                    results.append((key, rid, None))
+                    created += was_new
+                    existing += not was_new
+            self.store.record(cid, results, batch[-1][0], created, existing, failed)
+            sent += len(batch)
+            if rate:
+                ahead = sent / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
