@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -31,6 +31,9 @@ class RequestCreate(Model):
     )
     priority: int = Field(3, ge=1, le=5, description="1 (highest) to 5 (lowest).")
     externalId: Id | None = Field(None, description="The channel's own id for the request.")
+    interaction: dict[str, Any] | None = Field(None, description="TMF683 PartyInteraction attributes with no "
+                                               "native counterpart, kept verbatim; set by the TMF683 API "
+                                               "(docs/tmf683.md).")
 
     @field_validator("characteristics")
     @classmethod
@@ -41,5 +44,8 @@ class RequestCreate(Model):
         return v
 
     def body_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        body = self.model_dump(mode="json")
+        if body["interaction"] is None:  # a native body hashes as before TMF683: keys stay valid across the upgrade
+            del body["interaction"]
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

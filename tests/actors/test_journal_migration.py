@@ -1,0 +1,28 @@
+"""Files written before a column existed open with it added: the journal's ``hidden`` (TMF683
+DELETE)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from actors.journal import Query, SQLiteReader
+
+OLD_REQUESTS = """
+CREATE TABLE requests (id TEXT PRIMARY KEY, status TEXT NOT NULL, request_type TEXT NOT NULL,
+    channel TEXT NOT NULL, direction TEXT NOT NULL, party_id TEXT, idempotency_key TEXT, body_hash TEXT,
+    campaign_id TEXT, priority INTEGER NOT NULL DEFAULT 3, queue TEXT, assignee TEXT, claim_expires_at TEXT,
+    wake_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, state TEXT NOT NULL);
+INSERT INTO requests (id, status, request_type, channel, direction, created_at, updated_at, state)
+VALUES ('r1', 'held', 'inquiry', 'web', 'inbound', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', '{}');
+"""
+
+
+def test_journal_gets_the_hidden_column(tmp_path):
+    path = tmp_path / "shard-0.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(OLD_REQUESTS)
+    reader = SQLiteReader(path)
+    assert reader.query(Query(hidden=False)) == ([("2026-01-01T00:00:00.000000Z", "r1", "{}")], 1)
+    assert reader.query(Query(hidden=True)) == ([], 0)
+    reader.close()
+
