@@ -14,6 +14,7 @@ from .actions import router as actions_router
 from .events import router as events_router
 from .hub import router as hub_router
 from .routes import router as requests_router
+from .tmf683.hub import router as tmf683_hub_router
 from .tmf683.routes import router as tmf683_router
 
 DESCRIPTION = """
@@ -40,6 +41,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(events_router)
     app.include_router(hub_router)
     app.include_router(tmf683_router)
+    app.include_router(tmf683_hub_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

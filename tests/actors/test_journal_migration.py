@@ -1,11 +1,12 @@
 """Files written before a column existed open with it added: the journal's ``hidden`` (TMF683
-DELETE)."""
+DELETE) and the webhook store's subscription ``format``."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from actors.journal import Query, SQLiteReader
+from actors.webhook_store import WebhookStore
 
 OLD_REQUESTS = """
 CREATE TABLE requests (id TEXT PRIMARY KEY, status TEXT NOT NULL, request_type TEXT NOT NULL,
@@ -26,3 +27,15 @@ def test_journal_gets_the_hidden_column(tmp_path):
     assert reader.query(Query(hidden=True)) == ([], 0)
     reader.close()
 
+
+def test_webhook_store_gets_the_format_column(tmp_path):
+    path = tmp_path / "webhooks.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE subscriptions (id TEXT PRIMARY KEY, callback TEXT NOT NULL, secret TEXT NOT NULL, "
+                     "event_types TEXT NOT NULL, request_types TEXT NOT NULL, party_id TEXT, start TEXT NOT NULL, "
+                     "created_at TEXT NOT NULL)")
+        conn.execute("INSERT INTO subscriptions VALUES ('s1', 'http://x/h', 'k' , '[]', '[]', NULL, '[0]', 't')")
+    store = WebhookStore(path)
+    [sub] = store.subscriptions()
+    assert (sub.id, sub.format, sub.query) == ("s1", "native", None)
+    store.close()
