@@ -19,25 +19,27 @@ from typing import Any
 from actors import party_interaction as pi
 from actors.errors import Invalid
 
-K = "json_extract(state, '$.interaction')"  # null for a request created natively
+# Columns are named with their table: inside json_each() subqueries a bare ``id`` would be json_each's.
+R = "requests"
+K = f"json_extract({R}.state, '$.interaction')"  # null for a request created natively
 
 
 def _kept(name: str) -> str:
-    return f"json_extract(state, '$.interaction.\"{name}\"')"
+    return f"json_extract({R}.state, '$.interaction.\"{name}\"')"
 
 
 def _state(path: str) -> str:
-    return f"json_extract(state, '$.{path}')"
+    return f"json_extract({R}.state, '$.{path}')"
 
 
-CHANNELS = (f"json_array(json_object('id', channel, 'href', '{pi.channel_href('')}' || channel, 'name', channel, "
-            "'@referredType', 'Channel'))")
+CHANNELS = (f"json_array(json_object('id', {R}.channel, 'href', '{pi.channel_href('')}' || {R}.channel, "
+            f"'name', {R}.channel, '@referredType', 'Channel'))")
 PARTIES = ("(SELECT json_group_array(json_object('id', json_extract(p.value, '$.id'), 'href', "
            f"'{pi.party_href('')}' || json_extract(p.value, '$.id'), 'name', json_extract(p.value, '$.name'), "
            "'role', json_extract(p.value, '$.role'), '@referredType', 'Party')) "
-           "FROM json_each(state, '$.relatedParty') p)")
-ITEMS = ("json_array(json_object('id', '1', 'item', json_object('id', id, 'href', json_extract(state, '$.href'), "
-         f"'role', '{pi.REQUEST_ROLE}', '@referredType', request_type)))")
+           f"FROM json_each({R}.state, '$.relatedParty') p)")
+ITEMS = (f"json_array(json_object('id', '1', 'item', json_object('id', {R}.id, 'href', {_state('href')}, "
+         f"'role', '{pi.REQUEST_ROLE}', '@referredType', {R}.request_type)))")
 
 
 def _either(name: str, native: str) -> str:
@@ -47,12 +49,12 @@ def _either(name: str, native: str) -> str:
 # attribute -> (SQL giving its value, is it an array of objects)
 SCALARS: dict[str, str] = {
     "id": "id",
-    "href": f"'{pi.RESOURCE}/' || id",
+    "href": f"'{pi.RESOURCE}/' || {R}.id",
     "creationDate": _state("creationDate"),
     "direction": "direction",
-    "reason": f"coalesce({_state('description')}, request_type)",
+    "reason": f"coalesce({_state('description')}, {R}.request_type)",
     "status": "status",
-    "statusChangeDate": ("coalesce((SELECT json_extract(t.value, '$.at') FROM json_each(state, '$.timeline') t "
+    "statusChangeDate": (f"coalesce((SELECT json_extract(t.value, '$.at') FROM json_each({R}.state, '$.timeline') t "
                          "WHERE json_extract(t.value, '$.toStatus') IS NOT NULL ORDER BY t.key DESC LIMIT 1), "
                          f"{_state('creationDate')})"),
     "description": _kept("description"),

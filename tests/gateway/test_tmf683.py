@@ -175,6 +175,9 @@ async def test_every_native_request_appears_with_reason_direction_channel(http):
     item = by_id[rid]["interactionItem"][0]["item"]
     assert item["@referredType"] == "billingInquiry" and item["characteristic"] == [
         {"name": "billingAccountId", "value": "BA-0001"}]
+    r = await http.get(PI, params={"relatedParty.id": p, "interactionItem.item.@referredType": "billingInquiry",
+                                   "channel.id": "ivr"})
+    assert [x["id"] for x in r.json()] == [rid] and r.headers["X-Total-Count"] == "1"
 
 
 # -- PATCH and DELETE ------------------------------------------------------------------------------
