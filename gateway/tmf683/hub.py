@@ -15,7 +15,7 @@ from actors.events import EventType
 
 from ..routes import Runtime
 from ..schemas import callback_allowed
-from .routes import ERRORS, JSON, TAG, TmfActor, answer, json_body
+from .routes import ERRORS, TAG, TmfActor, answer, body_doc, json_body
 
 router = APIRouter(prefix=f"{pi.BASE}/hub", tags=[TAG])
 
@@ -53,7 +53,8 @@ def subscription(sub: dict[str, Any], query: str | None) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, summary="Register a listener", responses=ERRORS,
-             response_description="The subscription (EventSubscription), with `Location`.")
+             response_description="The subscription (EventSubscription), with `Location`.",
+             openapi_extra=body_doc("EventSubscriptionInput"))
 async def register_listener(request: Request, rt: Runtime, actor: TmfActor) -> Response:
     """`callback` (http or https, no credentials) gets the TMF683 events journaled from now on, each
     a POST of `{eventId, eventTime, eventType, event: {partyInteraction}}`. `query` may be

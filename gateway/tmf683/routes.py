@@ -43,6 +43,12 @@ ERRORS = {code: {"description": f"{text} (TMF Error: code, reason, message, stat
                              (409, "Conflict: a refused status change, or a change of what the request is"))}
 
 
+def body_doc(definition: str, media: str = "application/json") -> dict[str, Any]:
+    """OpenAPI of a body read by hand (so that its errors are TMF ones): the spec's definition by name."""
+    return {"requestBody": {"required": True, "content": {media: {"schema": {
+        "type": "object", "description": f"A {definition} of the TMF683 v4 spec (docs/tmf683.md)."}}}}}
+
+
 class Malformed(Invalid):
     code = "request.malformed"
     title = "Malformed body"
@@ -117,7 +123,8 @@ async def list_party_interactions(request: Request, rt: Runtime) -> Response:
 
 
 @router.post("/partyInteraction", status_code=201, summary="Creates a PartyInteraction", responses=ERRORS,
-             response_description="The PartyInteraction, with `Location`.")
+             response_description="The PartyInteraction, with `Location`.",
+             openapi_extra=body_doc("PartyInteraction_Create"))
 async def create_party_interaction(request: Request, actor: TmfActor) -> Response:
     """A new request: `reason`, `direction` and `channel` are mandatory; `id`, `href`, `status`,
     `creationDate` are the server's; `interactionDate` defaults to now. The request type and its
@@ -156,7 +163,8 @@ def status_action(state: dict[str, Any], target: Any) -> tuple[str, dict[str, An
                    f"inProgress on a resolved request", "status")
 
 
-@router.patch("/partyInteraction/{id}", summary="Updates partially a PartyInteraction", responses=ERRORS)
+@router.patch("/partyInteraction/{id}", summary="Updates partially a PartyInteraction", responses=ERRORS,
+              openapi_extra=body_doc("PartyInteraction_Update", "application/merge-patch+json"))
 async def patch_party_interaction(id: InteractionId, request: Request, rt: Runtime, actor: TmfActor) -> Response:
     """JSON merge patch (`application/merge-patch+json`; `application/json` is taken too) of the
     attributes of the spec's PartyInteraction_Update but the server's dates (400 for `id`, `href`,
