@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints, field_validator
 from actors.models import Channel, Direction, Id, LongText, Model, RelatedParty, Scalar
 
 CharName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
+MAX_INTERACTION = 64 * 1024  # bytes of JSON
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 
@@ -41,6 +42,15 @@ class RequestCreate(Model):
         for name, value in v.items():
             if isinstance(value, str) and len(value) > 1000:
                 raise ValueError(f"characteristic {name} is longer than 1000 characters")
+        return v
+
+    @field_validator("interaction")
+    @classmethod
+    def _bounded(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Rewritten with the state on every journal commit of the request: kept small.
+        if v is not None and len(json.dumps(v, separators=(",", ":"))) > MAX_INTERACTION:
+            raise ValueError(f"the PartyInteraction attributes kept are over {MAX_INTERACTION // 1024} KiB "
+                             "(give attachments by url, not by content)")
         return v
 
     def body_hash(self) -> str:

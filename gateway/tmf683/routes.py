@@ -54,8 +54,13 @@ class Malformed(Invalid):
     title = "Malformed body"
 
 
+MAX_BODY = 256 * 1024
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise Malformed(f"the body is over {MAX_BODY // 1024} KiB", "body")
     try:
         body = json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

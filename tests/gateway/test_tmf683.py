@@ -153,6 +153,9 @@ async def test_malformed_or_unknown_is_400_and_unknown_id_404(http):
     assert_error(await http.post(PI, json=interaction(direction="sideways")), 400)
     assert_error(await http.post(PI, json=interaction(interactionItem=[{"item": {
         "role": "request", "@referredType": "teleportation"}}])), 400)
+    big = [{"name": "scan.pdf", "content": "A" * 70_000}]
+    assert "KiB" in assert_error(await http.post(PI, json=interaction(attachment=big)), 400)["message"]
+    assert_error(await http.post(PI, content=b" " * 300_000, headers={"Content-Type": "application/json"}), 400)
     assert_error(await http.get(f"{PI}/{uuid.uuid4().hex}"), 404)
     assert_error(await http.put(f"{PI}/{uuid.uuid4().hex}", json={}), 405)
 
