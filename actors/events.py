@@ -22,6 +22,8 @@ class EventType(StrEnum):
     closed = "closed"
     sla_warning = "slaWarning"
     sla_breached = "slaBreached"
+    updated = "updated"
+    deleted = "deleted"
 
 
 PUBLIC_EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)

@@ -374,6 +374,10 @@ class RequestHost(Shard):
 async def _act(actor: RequestActor, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
     if action == "cancel":
         return await actor.cancel(actor_name, data.get("reason"))
+    if action == "update":
+        return await actor.update(actor_name, data)
+    if action == "hide":
+        return await actor.hide(actor_name, data.get("reason"))
     return await actor.act(action, actor_name, data)
 
 

@@ -56,6 +56,10 @@ class Query:
     partyId: str | None = None
     offset: int = 0
     limit: int = 50
+    hidden: bool | None = None  # None: hidden or not; False: only requests not deleted through TMF683
+    # More conditions, ``(SQL over the requests table, bound values)``, ANDed: built by trusted code
+    # (the TMF683 filters of ``gateway/tmf683/filters.py``), never from caller text; values are bound.
+    where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
 
 class Journal(ABC):
@@ -130,6 +134,7 @@ CREATE TABLE IF NOT EXISTS requests (
     assignee TEXT,
     claim_expires_at TEXT,
     wake_at TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     state TEXT NOT NULL
@@ -151,12 +156,13 @@ CREATE INDEX IF NOT EXISTS events_request ON events(request_id, seq);
 
 UPSERT = """
 INSERT INTO requests (id, status, request_type, channel, direction, party_id, idempotency_key,
-                      body_hash, campaign_id, priority, queue, assignee, claim_expires_at, wake_at,
+                      body_hash, campaign_id, priority, queue, assignee, claim_expires_at, wake_at, hidden,
                       created_at, updated_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
     priority = excluded.priority, queue = excluded.queue, assignee = excluded.assignee,
-    claim_expires_at = excluded.claim_expires_at, wake_at = excluded.wake_at, state = excluded.state
+    claim_expires_at = excluded.claim_expires_at, wake_at = excluded.wake_at, hidden = excluded.hidden,
+    state = excluded.state
 """
 
 FINAL_SQL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
@@ -176,7 +182,7 @@ def _row(w: Write) -> tuple:
         s.id, s.status.value, s.requestType, s.channel.value, s.direction.value, s.party_id,
         s.idempotencyKey, w.body_hash, s.campaignId, s.priority, s.queue, s.assignee,
         ts(s.claimExpiresAt) if s.claimExpiresAt else None, ts(min(s.timers.values())) if s.timers else None,
-        ts(s.creationDate), ts(s.lastUpdate), w.state_json,
+        int(s.hidden), ts(s.creationDate), ts(s.lastUpdate), w.state_json,
     )
 
 
@@ -190,6 +196,8 @@ class SQLiteReader:
         columns = {row[1] for row in setup.execute("PRAGMA table_info(requests)")}
         if columns and "wake_at" not in columns:  # a journal written before passivation
             setup.execute("ALTER TABLE requests ADD COLUMN wake_at TEXT")
+        if columns and "hidden" not in columns:  # a journal written before TMF683 DELETE
+            setup.execute("ALTER TABLE requests ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
         setup.executescript(SCHEMA)
         setup.close()
         self._local = threading.local()
@@ -238,6 +246,12 @@ class SQLiteReader:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if q.hidden is not None:
+            where.append("hidden = ?")
+            args.append(int(q.hidden))
+        for sql, values in q.where:
+            where.append(f"({sql})")
+            args.extend(values)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         conn = self._conn
         total = conn.execute(f"SELECT count(*) FROM requests {clause}", args).fetchone()[0]

@@ -159,6 +159,10 @@ class RequestState(Model):
     creationDate: datetime = Field(default_factory=utcnow)
     lastUpdate: datetime = Field(default_factory=utcnow)
     closedAt: datetime | None = Field(None, description="When the request was closed (or cancelled, rejected).")
+    interaction: dict[str, Any] | None = Field(None, description="The TMF683 PartyInteraction attributes that "
+                                               "have no native counterpart, as the TMF683 API received them "
+                                               "(docs/tmf683.md); null for a request created natively.")
+    hidden: bool = Field(False, description="Deleted through the TMF683 API: hidden there, kept in the journal.")
     sla: Sla | None = Field(None, description="Service-level due dates and time left (kept last: the "
                             "status answer refreshes it).")
 

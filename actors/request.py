@@ -192,6 +192,35 @@ class RequestActor:
     async def cancel(self, actor: str, reason: str | None) -> bytes:
         return await self.transition(Status.cancelled, actor, reason or "cancelled on request")
 
+    async def update(self, actor: str, changes: dict[str, Any]) -> bytes:
+        """Change descriptive attributes (``description``, ``interaction``; the TMF683 PATCH): recorded
+        in the timeline and as an ``updated`` event naming them. A final request refuses (409)."""
+        async with self._change():
+            s = self.state
+            if s.is_final:
+                raise Conflict(f"request {s.id} is {s.status}: it takes no more changes", "status")
+            changed = [k for k in ("description", "interaction") if k in changes and changes[k] != getattr(s, k)]
+            if not changed:
+                return self.status_json()
+            for k in changed:
+                setattr(s, k, changes[k])
+            names = sorted(set(changes.get("attributes") or changed))
+            s.timeline.append(TimelineEntry(event="updated", actor=actor, at=self.clock.now(),
+                                            reason=f"changed: {', '.join(names)}"))
+            self._events.append(("updated", json.dumps({"attributes": names, "actor": actor})))
+        return self.status_json()
+
+    async def hide(self, actor: str, reason: str | None) -> bytes:
+        """Deleted through the TMF683 API: hidden there from now on (a ``deleted`` event), kept in the
+        journal. Allowed on a final request; a second call changes nothing."""
+        async with self._change():
+            s = self.state
+            if not s.hidden:
+                s.hidden = True
+                s.timeline.append(TimelineEntry(event="deleted", actor=actor, at=self.clock.now(), reason=reason))
+                self._events.append(("deleted", json.dumps({"actor": actor, "reason": reason})))
+        return self.status_json()
+
     async def act(self, name: str, actor: str, data: dict[str, Any]) -> bytes:
         """A CSR's or the customer's action (claim, release, approve, accept, ...)."""
         async with self._change():

@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     request_types TEXT NOT NULL,    -- JSON list; empty: every request type
     party_id TEXT,
     start TEXT NOT NULL,            -- JSON list: per shard, the last seq before the subscription
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    format TEXT NOT NULL DEFAULT 'native',  -- native | tmf683: the shape of its deliveries
+    query TEXT                      -- tmf683: the query as the client gave it
 );
 CREATE TABLE IF NOT EXISTS cursors (
     shard INTEGER PRIMARY KEY,
@@ -66,6 +68,8 @@ class Subscription:
     party_id: str | None
     start: tuple[int, ...]
     created_at: str
+    format: str = "native"  # native: the event JSON of actors.events; tmf683: a TMF683 event
+    query: str | None = None  # tmf683: the query as the client gave it
 
     def read(self) -> dict[str, Any]:
         """As the API shows it (never the secret)."""
@@ -97,20 +101,26 @@ class WebhookStore:
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")  # a lost tail after power loss means re-delivery, same ids
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(subscriptions)")}
+        if columns and "format" not in columns:  # a file written before TMF683 subscriptions
+            self.conn.execute("ALTER TABLE subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'native'")
+            self.conn.execute("ALTER TABLE subscriptions ADD COLUMN query TEXT")
         self.conn.executescript(SCHEMA)
 
     # -- subscriptions ------------------------------------------------------------------------
     def add(self, s: Subscription) -> None:
         self.conn.execute(
-            "INSERT INTO subscriptions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO subscriptions (id, callback, secret, event_types, request_types, party_id, start, "
+            "created_at, format, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (s.id, s.callback, s.secret, json.dumps(s.event_types), json.dumps(s.request_types), s.party_id,
-             json.dumps(s.start), s.created_at))
+             json.dumps(s.start), s.created_at, s.format, s.query))
 
     def subscriptions(self) -> list[Subscription]:
         rows = self.conn.execute("SELECT id, callback, secret, event_types, request_types, party_id, start, "
-                                 "created_at FROM subscriptions ORDER BY created_at, id").fetchall()
-        return [Subscription(i, cb, sec, tuple(json.loads(et)), tuple(json.loads(rt)), p, tuple(json.loads(st)), at)
-                for i, cb, sec, et, rt, p, st, at in rows]
+                                 "created_at, format, query FROM subscriptions ORDER BY created_at, id").fetchall()
+        return [Subscription(i, cb, sec, tuple(json.loads(et)), tuple(json.loads(rt)), p, tuple(json.loads(st)), at,
+                             fmt, q)
+                for i, cb, sec, et, rt, p, st, at, fmt, q in rows]
 
     def remove(self, sub_id: str) -> None:
         """The subscription, its pending deliveries and its dead letters."""

@@ -30,6 +30,7 @@ from .errors import DeadLetterNotFound, SubscriptionNotFound
 from .events import EventFilter, EventRow, event_json
 from .journal import SQLiteReader, ts
 from .models import utcnow
+from .party_interaction import tmf_event_json, tmf_event_type
 from .webhook_store import Delivery, Subscription, WebhookStore
 
 log = logging.getLogger(__name__)
@@ -113,12 +114,15 @@ class Webhooks:
 
     # -- subscriptions (called by the gateway) -----------------------------------------------
     async def subscribe(self, callback: str, secret: str | None, event_types: list[str],
-                        request_types: list[str], party_id: str | None) -> dict[str, Any]:
+                        request_types: list[str], party_id: str | None, format: str = "native",
+                        query: str | None = None) -> dict[str, Any]:
         """Register a subscription; it gets the events journaled after this call. Answers the
-        subscription with its ``secret`` (generated unless given): the only time it is shown."""
+        subscription with its ``secret`` (generated unless given): the only time it is shown.
+        ``format`` ``tmf683`` delivers TMF683 events (``actors.party_interaction``) instead of the
+        native shape; ``query`` is then the client's TMF query text, kept to show it back."""
         start = tuple(await asyncio.gather(*(asyncio.to_thread(r.last_seq) for r in self.readers)))
         sub = Subscription(uuid.uuid4().hex, callback, secret or secrets.token_urlsafe(32), tuple(event_types),
-                           tuple(request_types), party_id, start, ts(utcnow()))
+                           tuple(request_types), party_id, start, ts(utcnow()), format, query)
         await self._db(self.store.add, sub)
         self.subs[sub.id] = sub
         self._start_worker(sub.id)
@@ -129,6 +133,11 @@ class Webhooks:
 
     async def subscription(self, sub_id: str) -> dict[str, Any]:
         return self._sub(sub_id).read()
+
+    async def subscription_format(self, sub_id: str) -> tuple[str, str | None]:
+        """``(format, query)`` of a subscription: the TMF683 hub answers only for its own."""
+        s = self._sub(sub_id)
+        return s.format, s.query
 
     async def unsubscribe(self, sub_id: str) -> None:
         self._sub(sub_id)
@@ -180,15 +189,25 @@ class Webhooks:
             if not rows:
                 continue
             full |= len(rows) == READ_BATCH
-            out = [Delivery(delivery_id(s.id, shard, row.seq), s.id, row.type,
-                            event_json(shard, row, delivery_id(s.id, shard, row.seq)), 0)
-                   for row in rows for s in self.subs.values() if matches(s, shard, row)]
+            pairs = [(row, s) for row in rows for s in self.subs.values() if matches(s, shard, row)]
+            wanted = {row.request_id for row, s in pairs if s.format == "tmf683"}
+            states = await asyncio.to_thread(lambda: {rid: reader.state_json(rid) for rid in wanted}) if wanted else {}
+            out = [self._delivery(shard, row, s, states) for row, s in pairs]
             await self._db(self.store.hand_off, shard, rows[-1].seq, out)
             self.cursors[shard] = rows[-1].seq
             for sub_id in {d.subscription_id for d in out}:
                 if sub_id in self.wake:
                     self.wake[sub_id].set()
         return full
+
+    @staticmethod
+    def _delivery(shard: int, row: EventRow, s: Subscription, states: dict[str, str | None]) -> Delivery:
+        did = delivery_id(s.id, shard, row.seq)
+        state = states.get(row.request_id)
+        if s.format == "tmf683" and state is not None:  # the resource as of now: TMF683 events carry it whole
+            return Delivery(did, s.id, tmf_event_type(row.type), tmf_event_json(shard, row.seq, row.at, row.type,
+                                                                                 state, did), 0)
+        return Delivery(did, s.id, row.type, event_json(shard, row, did), 0)
 
     # -- delivering --------------------------------------------------------------------------
     def _start_worker(self, sub_id: str) -> None:

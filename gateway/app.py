@@ -15,11 +15,16 @@ from .campaigns import router as campaigns_router
 from .events import router as events_router
 from .hub import router as hub_router
 from .routes import router as requests_router
+from .tmf683.hub import router as tmf683_hub_router
+from .tmf683.routes import router as tmf683_router
 
 DESCRIPTION = """
 Switchboard manages every customer request: **Manage Request (Including Self Service)**, TM Forum
 eTOM 1.3.5.9.1. Submit a request, follow its status (activities and timeline), list and cancel;
 follow requests live (server-sent events) or subscribe a webhook (`/api/v1/hub`).
+
+The same requests are TMF683 PartyInteraction resources under `/tmf-api/partyInteraction/v4`
+(tag *TMF683 partyInteraction*), which answer errors in the TMF Error shape.
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` and, for
 invalid input, `errors[].field` naming the field.
@@ -37,6 +42,8 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(events_router)
     app.include_router(hub_router)
     app.include_router(campaigns_router)
+    app.include_router(tmf683_router)
+    app.include_router(tmf683_hub_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

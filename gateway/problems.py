@@ -1,8 +1,14 @@
-"""RFC 9457 problem details: every error the API answers is mapped here, in one place."""
+"""RFC 9457 problem details: every error the API answers is mapped here, in one place.
+
+Under ``/tmf-api/`` the same errors answer in the TM Forum ``Error`` shape instead (``tmf_error``):
+``code``, ``reason``, ``message``, ``status``, ``referenceError``; 422 becomes 400 there, as TMF630
+has every invalid input a Bad Request."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
@@ -85,8 +91,32 @@ async def on_ray(request: Request, exc: ray.exceptions.RayError) -> JSONResponse
                    request.url.path, headers={"Retry-After": "1"})
 
 
+TMF_PREFIX = "/tmf-api/"
+TMF_JSON = "application/json;charset=utf-8"
+
+
+def tmf_error(response: JSONResponse) -> JSONResponse:
+    """A problem-details answer in the TM Forum Error shape (TMF630), for the ``/tmf-api/`` routes."""
+    p = json.loads(response.body)
+    status = 400 if response.status_code == 422 else response.status_code
+    body = {"code": p["code"], "reason": p["title"], "message": p["detail"], "status": str(status),
+            "referenceError": p["type"], "@type": "Error"}
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    return JSONResponse(body, status_code=status, media_type=TMF_JSON, headers=headers)
+
+
+Handler = Callable[[Request, Any], Awaitable[JSONResponse]]
+
+
+def _faced(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Any) -> JSONResponse:
+        response = await handler(request, exc)
+        return tmf_error(response) if request.url.path.startswith(TMF_PREFIX) else response
+    return handle
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(SwitchboardError, on_domain)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(ray.exceptions.RayError, on_ray)
+    app.add_exception_handler(SwitchboardError, _faced(on_domain))
+    app.add_exception_handler(RequestValidationError, _faced(on_validation))
+    app.add_exception_handler(StarletteHTTPException, _faced(on_http))
+    app.add_exception_handler(ray.exceptions.RayError, _faced(on_ray))
