@@ -33,7 +33,7 @@ KB-001 .. KB-008    roaming, password reset, invoice explanation, ways to pay, l
 CSR-001             Alice Martin: billing, general
 CSR-002             Bruno Silva: sales, orders
 CSR-003             Chloe Dubois: collections, general
-CSR-004             Dana Okafor (team lead): escalations, billing, general
+CSR-004             Dana Okafor (team lead): escalations
 =================== =========================================================================
 
 Generated customers follow as ``CUST-000004`` ... with accounts ``BA-000004`` ..., each with a

@@ -82,5 +82,5 @@ CSRS = [
     ("CSR-001", "Alice Martin", ("billing", "general"), ("billing", "general")),
     ("CSR-002", "Bruno Silva", ("sales", "orders"), ("sales", "orders")),
     ("CSR-003", "Chloe Dubois", ("collections", "general"), ("collections", "general")),
-    ("CSR-004", "Dana Okafor", ("escalations", "billing", "general"), ("escalations",)),
+    ("CSR-004", "Dana Okafor", ("escalations",), ("escalations",)),
 ]

@@ -65,7 +65,7 @@ def test_charge_specs_catalogue_and_csrs(bss):
     assert [o["id"] for o in bss.offerings() if o["failsFulfilment"]] == ["PO-DSL-LEGACY"]
     skills = {c["id"]: c["skills"] for c in bss.csrs()}
     assert skills == {"CSR-001": ["billing", "general"], "CSR-002": ["sales", "orders"], "CSR-003": ["collections", "general"],
-                      "CSR-004": ["escalations", "billing", "general"]}
+                      "CSR-004": ["escalations"]}
 
 
 def test_missing_objects_read_as_none(bss):
