@@ -11,7 +11,9 @@ from routing.client import RuntimeClient
 from . import problems
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
+from .auth import Authenticator
 from .events import router as events_router
+from .keys import router as keys_router
 from .hub import router as hub_router
 from .routes import router as requests_router
 
@@ -22,6 +24,13 @@ follow requests live (server-sent events) or subscribe a webhook (`/api/v1/hub`)
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` and, for
 invalid input, `errors[].field` naming the field.
+
+Every `/api/v1` route needs `Authorization: Bearer <token>`: an API key `sb_<keyid>_<secret>`
+(`switchboard keys create`, or `/api/v1/keys` for admins) or a JWT of the configured identity
+provider. Roles: `customer` (its own party's requests only), `channel` (its channel's requests, on
+behalf of parties), `csr` (work queue and CSR actions), `operator` (reads, campaigns, dead letters),
+`admin` (keys, and everything else). Health, readiness, `/metrics` (meant for a private network),
+`/docs` and `/openapi.json` are open.
 """
 
 
@@ -30,11 +39,13 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.state.runtime = runtime
     app.state.creates = Batcher(runtime.create_many)
     app.state.metrics = metrics = Metrics()
+    app.state.auth = Authenticator(runtime.settings)
     problems.install(app)
     app.include_router(requests_router)
     app.include_router(actions_router)
     app.include_router(events_router)
     app.include_router(hub_router)
+    app.include_router(keys_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

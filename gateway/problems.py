@@ -13,12 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from actors.errors import Conflict, Invalid, NotFound, NotReady, SwitchboardError
 
+from .auth import Forbidden, RateLimited, Unauthorized
+
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://switchboard.example/problems/"
 
 STATUS_OF: list[tuple[type[SwitchboardError], int]] = [
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
     (NotFound, 404),
     (Conflict, 409),
     (Invalid, 422),
@@ -49,6 +54,10 @@ async def on_domain(request: Request, exc: SwitchboardError) -> JSONResponse:
     status = next((s for cls, s in STATUS_OF if isinstance(exc, cls)), 500)
     errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
     headers = {"Retry-After": "1"} if status == 503 else None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem(status, exc.code, exc.title, exc.detail, request.url.path, errors, headers)
 
 

@@ -25,7 +25,9 @@ PartyId = Id
 
 
 class CsrAction(Model):
-    csrId: CsrId = Field(description="The CSR acting; must hold the claim on the request (except to claim).")
+    csrId: CsrId | None = Field(None, description="The CSR acting; must hold the claim on the request (except to "
+                                "claim). A CSR key acts as its own CSR: leave it out, or give that same id. "
+                                "Required for a key acting on behalf of a CSR (admin).")
 
 
 class Answer(CsrAction):
@@ -57,7 +59,9 @@ class BuildQuote(CsrAction):
 
 
 class PartyAction(Model):
-    partyId: PartyId = Field(description="The customer acting; must be a related party of the request.")
+    partyId: PartyId | None = Field(None, description="The customer acting; must be a related party of the "
+                                    "request (otherwise 404). A customer key acts as its own party: leave it out, "
+                                    "or give that same id. Required for a channel key acting on behalf of a party.")
 
 
 class Decline(PartyAction):
