@@ -14,6 +14,7 @@ from .actions import router as actions_router
 from .auth import Authenticator
 from .events import router as events_router
 from .keys import router as keys_router
+from .limits import BodyLimitMiddleware
 from .hub import router as hub_router
 from .routes import router as requests_router
 
@@ -46,6 +47,8 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(events_router)
     app.include_router(hub_router)
     app.include_router(keys_router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes,
+                       max_depth=runtime.settings.max_json_depth)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
