@@ -3,15 +3,16 @@ actor (``actors/webhooks.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from actors.errors import SubscriptionNotFound
+from actors.errors import Invalid, SubscriptionNotFound
 
 from .auth import HubOperator, HubUser, Principal, Role
 from .routes import Runtime
-from .schemas import DeadLetter, HubCreate, HubCreated, HubRead, Replay
+from .schemas import DeadLetter, HubCreate, HubCreated, HubRead, Replay, callback_allowed
 
 router = APIRouter(prefix="/api/v1/hub", tags=["hub"])
 
@@ -34,6 +35,10 @@ async def subscribe(body: HubCreate, rt: Runtime, response: Response, who: HubUs
     q = body.query
     if who.kind is Role.customer:
         q = q.model_copy(update={"relatedPartyId": who.party_id})
+    try:
+        await asyncio.to_thread(callback_allowed, body.callback, rt.settings.webhook_allow_private)
+    except ValueError as exc:
+        raise Invalid(f"callback {exc}", "callback") from None
     sub = await rt.webhooks.subscribe.remote(body.callback, body.secret, [t.value for t in q.eventTypes],
                                              q.requestTypes, q.relatedPartyId)
     response.headers["Location"] = sub["href"]

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     webhook_initial_backoff_seconds: float = Field(1.0, ge=0, description="Wait after the first failure.")
     webhook_backoff_multiplier: float = Field(4.0, ge=1, description="Each following wait is this much longer.")
     webhook_max_backoff_seconds: float = Field(600.0, ge=0, description="The longest wait between attempts.")
+    webhook_allow_private: bool = Field(False, description="Accept webhook callbacks that resolve to private, "
+                                        "loopback, link-local or unspecified addresses (tests, closed networks).")
     # -- authentication and per-key rate limits (gateway/auth.py), body limits (gateway/limits.py)
     demo_keys: bool = Field(True, description="With the embedded demo BSS, ensure one demo API key per role.")
     auth_cache_seconds: float = Field(60.0, ge=0, description="A verified token is trusted this long without "

@@ -78,8 +78,9 @@ class Live:
 
 
 def make_settings(data_dir: Path, **kw) -> Settings:
-    """Test settings: rate limits out of the way (test_limits sets its own)."""
-    defaults = {"rate_limit_per_second": 10_000.0, "rate_limit_burst": 10_000,
+    """Test settings: loopback webhook receivers allowed, rate limits out of the way (test_limits
+    sets its own)."""
+    defaults = {"webhook_allow_private": True, "rate_limit_per_second": 10_000.0, "rate_limit_burst": 10_000,
                 "channel_rate_limit_per_second": 10_000.0, "channel_rate_limit_burst": 10_000}
     return Settings(data_dir=data_dir, namespace=f"t-{uuid.uuid4().hex[:8]}", hosts=2,
                     demo_customers=DEMO_CUSTOMERS, dashboard=False, **{**defaults, **kw})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import httpx
 import pytest_asyncio
 
 from gateway.keystore import Role
@@ -77,3 +78,28 @@ async def test_over_the_rate_limit_is_429_with_retry_after_per_key(limited):
     assert [(await channel.get("/api/v1/requests")).status_code for _ in range(15)] == [200] * 15
     assert (await limited.client().get("/healthz")).status_code == 200  # health is never limited
 
+
+async def test_webhook_callbacks_to_private_addresses_are_refused_unless_allowed(live):
+    from gateway.app import create_app
+    from routing.client import RuntimeClient
+
+    strict = create_app(RuntimeClient(live.settings.model_copy(update={"webhook_allow_private": False})))
+    strict_live = httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://switchboard",
+                                    headers=live.http.headers)
+    for callback in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook",
+                     "http://192.168.0.10/hook", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/hook",
+                     "http://[::1]/hook", "http://[::ffff:127.0.0.1]/hook", "http://100.64.0.1/hook",
+                     "https://user:pass@93.184.215.14/hook", "ftp://93.184.215.14/hook",
+                     "http://no-such-host.invalid/hook"):
+        r = await strict_live.post("/api/v1/hub", json={"callback": callback})
+        assert r.status_code == 422, (callback, r.text)
+        assert r.json()["errors"][0]["field"] == "callback", r.json()
+    r = await strict_live.post("/api/v1/hub", json={"callback": "https://93.184.215.14/hook",
+                                                    "query": {"relatedPartyId": f"P-{uuid.uuid4().hex[:8]}"}})
+    assert r.status_code == 201, r.text  # a public address
+    assert (await strict_live.delete(r.headers["Location"])).status_code == 204
+    await strict_live.aclose()
+    r = await live.http.post("/api/v1/hub", json={"callback": "http://127.0.0.1:9/hook",
+                                                  "query": {"relatedPartyId": f"P-{uuid.uuid4().hex[:8]}"}})
+    assert r.status_code == 201  # the tests' runtimes allow loopback receivers
+    assert (await live.http.delete(r.headers["Location"])).status_code == 204
