@@ -195,6 +195,8 @@ def principal_of(claims: dict[str, Any]) -> Principal:
     need = {Role.customer: p.party_id, Role.channel: p.channel, Role.csr: p.csr_id}
     if role in need and not need[role]:
         raise ValueError(f"a {role} token needs its binding claim")
+    if p.channel is not None:
+        Channel(p.channel)  # a known channel, or ValueError: 401
     return p
 
 

@@ -81,8 +81,9 @@ async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse
 async def on_ray(request: Request, exc: ray.exceptions.RayError) -> JSONResponse:
     if isinstance(exc, SwitchboardError):  # a domain error raised in an actor arrives wrapped
         return await on_domain(request, exc)
-    if isinstance(exc, ray.exceptions.RayTaskError):  # a bug in an actor: say so, log the cause
-        log.error("actor error on %s: %s", request.url.path, exc)
+    if isinstance(exc, ray.exceptions.RayTaskError):  # a bug in an actor: say so, log the cause's type
+        # Not its message nor the remote traceback's text: either may quote a request's free text.
+        log.error("actor error on %s: %s", request.url.path, type(exc.cause).__name__)
         return problem(500, "runtime.internal", "Internal error",
                        f"An actor failed handling this call ({type(exc.cause).__name__}); it is logged.",
                        request.url.path)

@@ -250,3 +250,17 @@ async def test_jwt_signature_audience_and_expiry_are_checked(live):
         r = await c.get("/api/v1/requests", params={"relatedParty.id": OTHER},
                         headers={"Authorization": f"Bearer {tokens['good'][0]}"})
         assert all(x["relatedParty"][0]["id"] == "CUST-0001" for x in r.json())  # a customer, scoped
+
+
+async def test_a_jwt_with_an_unknown_channel_is_401(live):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    app = create_app(RuntimeClient(live.settings.model_copy(update={"jwt_public_key": pem,
+                                                                    "jwt_audience": "switchboard"})))
+    claims = {"sub": "gw", "role": "channel", "aud": "switchboard", "exp": int(time.time()) + 300}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard") as c:
+        for channel, status in (("pigeon", 401), ("web", 200)):
+            token = jwt.encode({**claims, "channel": channel}, key, algorithm="RS256")
+            r = await c.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == status, (channel, r.text)
