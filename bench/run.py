@@ -53,6 +53,8 @@ from typing import Any
 
 import httpx
 
+from gateway.keystore import DEMO_KEYS
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "lua"
 PY = sys.executable
@@ -264,8 +266,15 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The demo channel key (web), which `switchboard serve` creates over the demo data; the reference
+# servers of rows a and b ignore it.
+BENCH_KEY = next(token for token, role, _ in DEMO_KEYS if role == "channel")
+AUTH = {"Authorization": f"Bearer {BENCH_KEY}"}
+AUTH_HEADER = f"Authorization: Bearer {BENCH_KEY}"
+
+
 def wrk_cmd(args: argparse.Namespace, url: str, script: str, script_args: list[str], seconds: float) -> list[str]:
-    return ["wrk", f"-t{args.threads}", f"-c{args.concurrency}", f"-d{seconds:g}s", "--latency",
+    return ["wrk", f"-t{args.threads}", f"-c{args.concurrency}", f"-d{seconds:g}s", "--latency", "-H", AUTH_HEADER,
             f"--timeout={args.request_timeout}s", "-s", str(LUA / script), url, "--", *script_args]
 
 
@@ -406,7 +415,7 @@ def create_and_resolve(server: Server, n: int, concurrency: int, timeout: float,
 
     async def go():
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits, headers=AUTH) as client:
             t0 = time.monotonic()
             posted = await _post_all(client, n, concurrency, offset)
             t_posted = time.monotonic() - t0
@@ -428,7 +437,7 @@ def pct(sorted_values: list[float], p: float) -> float:
 
 def total_requests(server: Server, status: str | None = None) -> int:
     params = {"limit": 1, **({"status": status} if status else {})}
-    r = httpx.get(server.url + "/api/v1/requests", params=params, timeout=30)
+    r = httpx.get(server.url + "/api/v1/requests", params=params, timeout=30, headers=AUTH)
     r.raise_for_status()
     return int(r.headers["X-Total-Count"])
 
@@ -439,7 +448,9 @@ def total_requests(server: Server, status: str | None = None) -> int:
 
 def gateway_env(data_dir: Path, port: int, hosts: int, routing_table: Path | None = None) -> dict[str, str]:
     env = {"SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_PORT": str(port), "SWITCHBOARD_BIND": "127.0.0.1",
-           "SWITCHBOARD_DASHBOARD": "false", "SWITCHBOARD_HOSTS": str(hosts), "RAY_USAGE_STATS_ENABLED": "0"}
+           "SWITCHBOARD_DASHBOARD": "false", "SWITCHBOARD_HOSTS": str(hosts), "RAY_USAGE_STATS_ENABLED": "0",
+           # the bench measures throughput: the demo channel key's rate limit out of the way
+           "SWITCHBOARD_CHANNEL_RATE_LIMIT_PER_SECOND": "1000000", "SWITCHBOARD_CHANNEL_RATE_LIMIT_BURST": "1000000"}
     if routing_table is not None:
         env["SWITCHBOARD_ROUTING_TABLE"] = str(routing_table)
     return env
@@ -478,7 +489,7 @@ def rows_gateway(args: argparse.Namespace, work: Path, rows: list[Row]) -> None:
             raise RuntimeError(f"only {done} of {len(ids)} seed requests resolved within 60 s")
         ids_file = work / "gateway-ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
-        sample = httpx.get(f"{server.url}/api/v1/requests/{ids[0]}", timeout=10)
+        sample = httpx.get(f"{server.url}/api/v1/requests/{ids[0]}", timeout=10, headers=AUTH)
         if "c" in args.rows:
             row = Row("c", "`GET /api/v1/requests/{id}` through the gateway")
             row.extra["response_bytes"] = len(sample.content)

@@ -12,7 +12,10 @@ from . import problems
 from .metrics import LatencyMiddleware, Metrics
 from .actions import router as actions_router
 from .campaigns import router as campaigns_router
+from .auth import Authenticator
 from .events import router as events_router
+from .keys import router as keys_router
+from .limits import BodyLimitMiddleware
 from .hub import router as hub_router
 from .routes import router as requests_router
 from .tmf683.hub import router as tmf683_hub_router
@@ -28,6 +31,13 @@ The same requests are TMF683 PartyInteraction resources under `/tmf-api/partyInt
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` and, for
 invalid input, `errors[].field` naming the field.
+
+Every `/api/v1` route needs `Authorization: Bearer <token>`: an API key `sb_<keyid>_<secret>`
+(`switchboard keys create`, or `/api/v1/keys` for admins) or a JWT of the configured identity
+provider. Roles: `customer` (its own party's requests only), `channel` (its channel's requests, on
+behalf of parties), `csr` (work queue and CSR actions), `operator` (reads, campaigns, dead letters),
+`admin` (keys, and everything else). Health, readiness, `/metrics` (meant for a private network),
+`/docs` and `/openapi.json` are open.
 """
 
 
@@ -36,6 +46,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.state.runtime = runtime
     app.state.creates = Batcher(runtime.create_many, max_waiting=runtime.settings.max_waiting_creates)
     app.state.metrics = metrics = Metrics()
+    app.state.auth = Authenticator(runtime.settings)
     problems.install(app)
     app.include_router(requests_router)
     app.include_router(actions_router)
@@ -44,6 +55,9 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(campaigns_router)
     app.include_router(tmf683_router)
     app.include_router(tmf683_hub_router)
+    app.include_router(keys_router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes,
+                       max_depth=runtime.settings.max_json_depth)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

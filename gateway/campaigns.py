@@ -7,15 +7,20 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Depends, Path
 from pydantic import Field
 
 from actors.models import Id, Model
 from routing.campaigns import CampaignCreate, Row
 
+from .auth import CampaignRunner
 from .routes import PROBLEMS, Runtime
 
-router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+async def _operator(who: CampaignRunner) -> None:
+    """Campaigns are an operator's (or an admin's)."""
+
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], dependencies=[Depends(_operator)])
 CampaignId = Annotated[Id, Path(description="The campaign id.")]
 
 

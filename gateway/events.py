@@ -31,6 +31,7 @@ from actors.events import EventFilter, EventRow, EventType, event_json
 from actors.models import FINAL_STATUSES, Id
 from routing.client import RuntimeClient
 
+from .auth import AllEventsReader, Reader, Role, scoped, visible
 from .metrics import Metrics
 from .routes import AppMetrics, RequestId, Runtime
 
@@ -93,15 +94,22 @@ def streaming(body: AsyncIterator[str], m: Metrics) -> StreamingResponse:
             response_class=StreamingResponse,
             responses={**STREAM_DOC, 204: {"description": "The request is final and nothing follows `Last-Event-ID`."},
                        404: {"description": "No request with this id (problem details)."}})
-async def request_events(request_id: RequestId, rt: Runtime, m: AppMetrics,
+async def request_events(request_id: RequestId, rt: Runtime, m: AppMetrics, who: Reader,
                          last_event_id: LastEventId = None) -> Response:
     """Every public event of the request from its creation (or after `Last-Event-ID`, a `seq`), then
     live ones as they are journaled. The stream ends once the request is final (rejected, cancelled,
-    closed) and every event is sent; a reconnect after that answers 204, which stops EventSource."""
+    closed) and every event is sent; a reconnect after that answers 204, which stops EventSource.
+    Customer and channel keys stream only the requests they can read (404 otherwise)."""
     after = _seq(last_event_id)
     status = await rt.request_status(request_id)
+    missing = NotFound(f"No request {request_id!r}", "request_id")
     if status is None:
-        raise NotFound(f"No request {request_id!r}", "request_id")
+        raise missing
+    if scoped(who):
+        try:
+            visible(who, request_id, await rt.status(request_id))
+        except NotFound:
+            raise missing from None
     shard, f = rt.shard(request_id), EventFilter(request_id=request_id)
     first = await rt.events(shard, after, f, BATCH)
     final = status in FINAL_STATUSES
@@ -135,6 +143,7 @@ async def request_events(request_id: RequestId, rt: Runtime, m: AppMetrics,
 async def events(
     rt: Runtime,
     m: AppMetrics,
+    who: AllEventsReader,
     party_id: Annotated[Id | None, Query(alias="relatedParty.id", description="Only this party's requests.")] = None,
     event_type: Annotated[list[EventType] | None, Query(alias="eventType", description="Only these types.")] = None,
     request_type: Annotated[list[Id] | None,
@@ -143,7 +152,10 @@ async def events(
 ) -> Response:
     """Events journaled from now on (or after `Last-Event-ID`, a cursor `0:123.1:456`), across every
     shard. Each event's `id` is the cursor after it; the first message carries the starting cursor,
-    so a reconnect misses nothing even before the first event."""
+    so a reconnect misses nothing even before the first event. A customer key gets its own
+    party's events (`relatedParty.id` is forced to it); channel keys use the request streams."""
+    if who.kind is Role.customer:
+        party_id = who.party_id
     cursor = _cursor(last_event_id, len(rt.readers)) if last_event_id else await rt.heads()
     f = EventFilter(party_id=party_id, event_types=tuple(event_type or ()), request_types=tuple(request_type or ()))
 

@@ -19,12 +19,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from actors.errors import Conflict, Invalid, NotFound, NotReady, SwitchboardError
 
+from .auth import Forbidden, RateLimited, Unauthorized
+
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://switchboard.example/problems/"
 
 STATUS_OF: list[tuple[type[SwitchboardError], int]] = [
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
     (NotFound, 404),
     (Conflict, 409),
     (Invalid, 422),
@@ -55,6 +60,10 @@ async def on_domain(request: Request, exc: SwitchboardError) -> JSONResponse:
     status = next((s for cls, s in STATUS_OF if isinstance(exc, cls)), 500)
     errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
     headers = {"Retry-After": "1"} if status == 503 else None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem(status, exc.code, exc.title, exc.detail, request.url.path, errors, headers)
 
 
@@ -78,8 +87,9 @@ async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse
 async def on_ray(request: Request, exc: ray.exceptions.RayError) -> JSONResponse:
     if isinstance(exc, SwitchboardError):  # a domain error raised in an actor arrives wrapped
         return await on_domain(request, exc)
-    if isinstance(exc, ray.exceptions.RayTaskError):  # a bug in an actor: say so, log the cause
-        log.error("actor error on %s: %s", request.url.path, exc)
+    if isinstance(exc, ray.exceptions.RayTaskError):  # a bug in an actor: say so, log the cause's type
+        # Not its message nor the remote traceback's text: either may quote a request's free text.
+        log.error("actor error on %s: %s", request.url.path, type(exc.cause).__name__)
         return problem(500, "runtime.internal", "Internal error",
                        f"An actor failed handling this call ({type(exc.cause).__name__}); it is logged.",
                        request.url.path)

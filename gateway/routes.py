@@ -13,11 +13,11 @@ from actors.models import Channel, Id, Status
 from routing.client import RuntimeClient
 from routing.models import IdempotencyKey, RequestCreate
 
+from .auth import Canceller, Creator, Reader, Role, check_create, scoped, visible
 from .metrics import Metrics
 from .schemas import CancelBody, RequestRead
 
 JSON = "application/json"
-API_ACTOR = "api"  # who acted, until authentication names the caller
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 
@@ -36,6 +36,9 @@ AppMetrics = Annotated[Metrics, Depends(metrics)]
 RequestId = Annotated[Id, Path(description="The request id.")]
 
 PROBLEMS = {
+    401: {"description": "No bearer token, or not a valid one (problem details, `WWW-Authenticate: Bearer`)."},
+    403: {"description": "This key's role may not use this route (problem details)."},
+    429: {"description": "Over this key's rate limit; retry after `Retry-After` seconds (problem details)."},
     404: {"description": "No request with this id (problem details)."},
     409: {"description": "Invalid transition or Idempotency-Key conflict (problem details)."},
     422: {"description": "A field is invalid; `errors[].field` names it (problem details)."},
@@ -56,11 +59,15 @@ async def create_request(
     body: RequestCreate,
     request: Request,
     m: AppMetrics,
+    who: Creator,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Validate, route and journal a new request. Answers 201 with `Location` once the request is on
-    disk; fulfilment goes on in the background (follow it with GET)."""
-    created, rid, state = await request.app.state.creates.submit((body, idempotency_key, API_ACTOR))
+    disk; fulfilment goes on in the background (follow it with GET). A channel key creates requests
+    of its own `channel`, a customer key requests its party is a related party of. An
+    `Idempotency-Key` is scoped to the caller: two callers using the same key do not collide."""
+    check_create(who, body.channel, [p.id for p in body.relatedParty])
+    created, rid, state = await request.app.state.creates.submit((body, idempotency_key, who.actor))
     if created:
         m.created.labels(body.requestType, body.channel.value).inc()
     return Response(state, status_code=201 if created else 200, media_type=JSON,
@@ -94,11 +101,14 @@ def select(body: bytes | str, fields: list[str] | None) -> bytes | str:
 
 
 @router.get("/requests/{request_id}", response_model=RequestRead, responses=PROBLEMS, summary="Status of a request")
-async def get_request(request_id: RequestId, rt: Runtime, fields: Fields) -> Response:
+async def get_request(request_id: RequestId, rt: Runtime, fields: Fields, who: Reader) -> Response:
     """Answered by the request actor itself while the request is open (reactivated if it was
     passivated), from the journal once it is closed: the same shape either way. `sla.timeLeft` is
-    as of the answer."""
-    return Response(select(await rt.status(request_id), fields), media_type=JSON)
+    as of the answer. A customer key sees its party's requests only, a channel key its channel's:
+    any other id answers 404, as an unknown one does."""
+    state = await rt.status(request_id)
+    visible(who, request_id, state)
+    return Response(select(state, fields), media_type=JSON)
 
 
 @router.get("/requests", response_model=list[RequestRead], summary="List requests",
@@ -108,6 +118,7 @@ async def list_requests(
     rt: Runtime,
     response: Response,
     fields: Fields,
+    who: Reader,
     status: Status | None = None,
     requestType: Annotated[str | None, Query(max_length=64)] = None,
     channel: Channel | None = None,
@@ -116,7 +127,12 @@ async def list_requests(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Newest first, from the journal's current-state rows. `X-Total-Count` gives the number of
-    matching requests, `X-Result-Count` the number in this page."""
+    matching requests, `X-Result-Count` the number in this page. A customer key lists its own
+    party's requests (`relatedParty.id` is forced to it), a channel key its channel's."""
+    if who.kind is Role.customer:
+        party_id = who.party_id
+    elif who.kind is Role.channel:
+        channel = Channel(who.channel)
     q = JournalQuery(status=status.value if status else None, requestType=requestType,
                      channel=channel.value if channel else None, partyId=party_id, offset=offset, limit=limit)
     items, total = await rt.list(q)
@@ -128,9 +144,11 @@ async def list_requests(
 
 @router.post("/requests/{request_id}/cancel", response_model=RequestRead, responses=PROBLEMS,
              summary="Cancel a request")
-async def cancel_request(request_id: RequestId, rt: Runtime,
+async def cancel_request(request_id: RequestId, rt: Runtime, who: Canceller,
                          body: Annotated[CancelBody | None, Body()] = None) -> Response:
     """Cancels the request and every activity still running. 409 when the request is final or
-    already resolved."""
+    already resolved. Customer and channel keys cancel only the requests they can read."""
+    if scoped(who):
+        visible(who, request_id, await rt.status(request_id))
     reason = body.reason if body else None
-    return Response(await rt.act(request_id, "cancel", API_ACTOR, {"reason": reason}), media_type=JSON)
+    return Response(await rt.act(request_id, "cancel", who.actor, {"reason": reason}), media_type=JSON)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from datetime import date as date_
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -25,7 +27,9 @@ PartyId = Id
 
 
 class CsrAction(Model):
-    csrId: CsrId = Field(description="The CSR acting; must hold the claim on the request (except to claim).")
+    csrId: CsrId | None = Field(None, description="The CSR acting; must hold the claim on the request (except to "
+                                "claim). A CSR key acts as its own CSR: leave it out, or give that same id. "
+                                "Required for a key acting on behalf of a CSR (admin).")
 
 
 class Answer(CsrAction):
@@ -57,7 +61,9 @@ class BuildQuote(CsrAction):
 
 
 class PartyAction(Model):
-    partyId: PartyId = Field(description="The customer acting; must be a related party of the request.")
+    partyId: PartyId | None = Field(None, description="The customer acting; must be a related party of the "
+                                    "request (otherwise 404). A customer key acts as its own party: leave it out, "
+                                    "or give that same id. Required for a channel key acting on behalf of a party.")
 
 
 class Decline(PartyAction):
@@ -94,11 +100,13 @@ class Csr(Model):
 
 # -- the hub (webhooks) ------------------------------------------------------------------------
 
-def callback_allowed(url: str) -> str:
-    """A callback must be an absolute http(s) URL without credentials.
+def callback_allowed(url: str, allow_private: bool = True) -> str:
+    """A callback must be an absolute http(s) URL without credentials or fragment; unless
+    ``allow_private`` (``SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE``), its host must resolve only to public
+    addresses: no private, loopback, link-local, unspecified, multicast or reserved one.
 
-    Issue 5 adds here the refusal of loopback, private and link-local addresses (and auth); until
-    then loopback is accepted, which the tests' receivers need."""
+    The body validator runs the syntax checks (``allow_private`` left true: no DNS in a validator);
+    the hub route runs it again with the setting, in a thread, since resolving may block."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ValueError("must be an http or https URL")
@@ -108,7 +116,26 @@ def callback_allowed(url: str) -> str:
         raise ValueError("must not carry credentials (use the signature to authenticate deliveries)")
     if parts.fragment:
         raise ValueError("must not have a fragment")
+    if not allow_private:
+        for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+            if not address.is_global or address.is_multicast:
+                raise ValueError(f"resolves to {address}, a non-public address (private, loopback, link-local, "
+                                 "unspecified or reserved); refused unless SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE=true")
     return url
+
+
+def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(f"host {host!r} does not resolve") from None
+    out = []
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        out.append(address)
+    return out
 
 
 CallbackUrl = Annotated[str, StringConstraints(min_length=8, max_length=2048), AfterValidator(callback_allowed)]

@@ -12,6 +12,7 @@ from routing.config import Settings
 from routing.runtime import Runtime
 
 from .app import create_app
+from .keystore import KeyStore, ensure_demo_keys
 
 log = logging.getLogger("switchboard")
 
@@ -46,6 +47,11 @@ def serve(settings: Settings) -> None:
         if settings.dashboard and not settings.ray_address:
             banner.append(f"  Ray dashboard: http://127.0.0.1:{settings.dashboard_port} "
                           "(token: ~/.ray/auth_token)")
+        if settings.demo_keys and settings.bss_url is None:  # the embedded demo BSS: a demo key per role
+            banner.append("  demo API keys (Authorization: Bearer <key>; SWITCHBOARD_DEMO_KEYS=false turns them off):")
+            for token, key in ensure_demo_keys(KeyStore(settings.keys_path)):
+                binding = key.party_id or key.channel or key.csr_id or ""
+                banner.append(f"    {key.role.value:<9} {binding:<10} {token}")
         banner.append("Ctrl-C stops everything; the journal keeps every request.")
         # Open event streams never end by themselves: give them a moment on Ctrl-C, then close them.
         config = uvicorn.Config(app, host=settings.bind, port=settings.port, log_level="warning",

@@ -40,6 +40,22 @@ class Settings(BaseSettings):
     webhook_initial_backoff_seconds: float = Field(1.0, ge=0, description="Wait after the first failure.")
     webhook_backoff_multiplier: float = Field(4.0, ge=1, description="Each following wait is this much longer.")
     webhook_max_backoff_seconds: float = Field(600.0, ge=0, description="The longest wait between attempts.")
+    webhook_allow_private: bool = Field(False, description="Accept webhook callbacks that resolve to private, "
+                                        "loopback, link-local or unspecified addresses (tests, closed networks).")
+    # -- authentication and per-key rate limits (gateway/auth.py), body limits (gateway/limits.py)
+    demo_keys: bool = Field(True, description="With the embedded demo BSS, ensure one demo API key per role.")
+    auth_cache_seconds: float = Field(60.0, ge=0, description="A verified token is trusted this long without "
+                                      "checking the key store again: a revoked key stops working within it.")
+    jwt_jwks_url: str | None = Field(None, description="Accept JWTs signed by a key of this JWKS (OIDC).")
+    jwt_public_key: str | None = Field(None, description="Accept JWTs signed by this PEM public key.")
+    jwt_audience: str | None = Field(None, description="The `aud` a JWT must carry (required with a JWT key).")
+    jwt_issuer: str | None = Field(None, description="The `iss` a JWT must carry, when set.")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest request body; more is 413.")
+    max_json_depth: int = Field(16, ge=2, le=256, description="Deepest JSON nesting of a body; more is 422.")
+    rate_limit_per_second: float = Field(20.0, gt=0, description="Requests per second per key (refill rate).")
+    rate_limit_burst: int = Field(40, ge=1, description="Requests a key may send at once before 429.")
+    channel_rate_limit_per_second: float = Field(200.0, gt=0, description="The same for channel keys.")
+    channel_rate_limit_burst: int = Field(400, ge=1, description="The same for channel keys.")
 
     def journal_path(self, shard: int) -> Path:
         return self.data_dir / "journal" / f"shard-{shard}.db"
@@ -47,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def webhooks_path(self) -> Path:
         return self.data_dir / "webhooks.db"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / "keys.db"
 
     @property
     def bss_path(self) -> Path:

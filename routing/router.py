@@ -20,12 +20,13 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f5d1e-7a4c-4c2e-9a57-5f1f0f4f2a11")
 API_PREFIX = "/api/v1/requests"
 
 
-def request_id(idempotency_key: str | None) -> str:
-    """A new id; derived from the Idempotency-Key when there is one, so every retry of a create
-    lands on the same id and so on the same host, which decides duplicates atomically."""
+def request_id(idempotency_key: str | None, caller: str) -> str:
+    """A new id; derived from the caller and its Idempotency-Key when there is one, so every retry of
+    a create lands on the same id and so on the same host, which decides duplicates atomically,
+    while two callers using the same key get two requests."""
     if idempotency_key is None:
         return uuid.uuid4().hex
-    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key).hex
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller}\n{idempotency_key}").hex
 
 
 class Classifier:
@@ -46,7 +47,7 @@ class Classifier:
         for name in rt.requiredCharacteristics:
             if body.characteristics.get(name) in (None, ""):
                 raise Invalid(f"{body.requestType} needs the characteristic {name}", f"characteristics.{name}")
-        rid = request_id(idempotency_key)
+        rid = request_id(idempotency_key, actor)  # the caller scopes its keys
         now = now or utcnow()
         policy = self.table.slaPolicies[rt.slaPolicy]
         clock = sla.start(policy, rt.slaPolicy, body.priority, now)

@@ -14,6 +14,7 @@ import pytest_asyncio
 import ray
 
 from gateway.app import create_app
+from gateway.keystore import KeyStore, Role
 from routing.client import RuntimeClient
 from routing.config import Settings
 from routing.runtime import Runtime
@@ -35,24 +36,54 @@ def ray_session():
     ray.shutdown()
 
 
+# The key each role gets in a Live runtime, and its binding.
+ROLE_KEYS: dict[Role, dict[str, str]] = {
+    Role.customer: {"party_id": "CUST-0001"},
+    Role.channel: {"channel": "web"},
+    Role.csr: {"csr_id": "CSR-001"},
+    Role.operator: {},
+    Role.admin: {},
+}
+
+
 class Live:
-    """A started runtime with a gateway app and an HTTP client talking to it in-process."""
+    """A started runtime with a gateway app and HTTP clients talking to it in-process: ``http``
+    carries an admin key (admins may do everything, acting for a CSR or a party named in the body,
+    which is how most tests act); ``client(role)`` one of another role (``ROLE_KEYS``)."""
 
     def __init__(self, settings: Settings, table: RoutingTable | None = None):
         self.settings = settings
         self.runtime = Runtime(settings, table).start()
         self.client_rt = RuntimeClient(settings)
         self.app = create_app(self.client_rt)
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://switchboard")
+        self.keys = KeyStore(settings.keys_path)
+        self.tokens = {role: self.keys.create(role, name=f"tests {role}", **binding)[1]
+                       for role, binding in ROLE_KEYS.items()}
+        self._clients: list[httpx.AsyncClient] = []
+        self.http = self.client(Role.admin)
+
+    def client(self, role: Role | None = None, token: str | None = None) -> httpx.AsyncClient:
+        """An in-process client with the key of ``role`` (or ``token``; neither: no Authorization)."""
+        token = token or (self.tokens[role] if role else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://switchboard",
+                              headers=headers)
+        self._clients.append(c)
+        return c
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        for c in self._clients:
+            await c.aclose()
         self.runtime.stop()
 
 
 def make_settings(data_dir: Path, **kw) -> Settings:
+    """Test settings: loopback webhook receivers allowed, rate limits out of the way (test_limits
+    sets its own)."""
+    defaults = {"webhook_allow_private": True, "rate_limit_per_second": 10_000.0, "rate_limit_burst": 10_000,
+                "channel_rate_limit_per_second": 10_000.0, "channel_rate_limit_burst": 10_000}
     return Settings(data_dir=data_dir, namespace=f"t-{uuid.uuid4().hex[:8]}", hosts=2,
-                    demo_customers=DEMO_CUSTOMERS, dashboard=False, **kw)
+                    demo_customers=DEMO_CUSTOMERS, dashboard=False, **{**defaults, **kw})
 
 
 @pytest.fixture(scope="session")

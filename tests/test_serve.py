@@ -13,7 +13,11 @@ import time
 import httpx
 import pytest
 
+from gateway.keystore import DEMO_KEYS
 from tests.conftest import inquiry
+
+ADMIN = next(token for token, role, _ in DEMO_KEYS if role == "admin")
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def free_port() -> int:
@@ -63,7 +67,7 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 def poll(url: str, status: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = httpx.get(url, timeout=5).json()
+        body = httpx.get(url, timeout=5, headers=AUTH).json()
         if body["status"] == status:
             return body
         time.sleep(0.1)
@@ -78,8 +82,10 @@ def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
     proc = start(tmp_path, port)
     try:
         wait_ready(proc, base)
-        resolved = httpx.post(f"{base}/api/v1/requests", json=inquiry()).json()
-        submitted = cli("submit", "--api", base, "--key", "cli-1", stdin=json.dumps(inquiry(account="BA-9999")))
+        assert httpx.post(f"{base}/api/v1/requests", json=inquiry()).status_code == 401  # no key
+        resolved = httpx.post(f"{base}/api/v1/requests", json=inquiry(), headers=AUTH).json()
+        submitted = cli("submit", "--api", base, "--token", ADMIN, "--key", "cli-1",
+                        stdin=json.dumps(inquiry(account="BA-9999")))
         assert submitted.returncode == 0, submitted.stderr
         held = json.loads(submitted.stdout)
         done = poll(f"{base}{resolved['href']}", "resolved")
@@ -88,20 +94,21 @@ def test_serve_stop_and_serve_again_finds_the_requests(tmp_path):
     finally:
         out = ctrl_c(proc)
     assert f"{base}/docs" in out and "stopped." in out
+    assert all(token in out for token, _, _ in DEMO_KEYS)  # the demo keys, one per role, are printed
 
     proc = start(tmp_path, port)
     try:
         wait_ready(proc, base)
-        shown = cli("status", resolved["id"], "--api", base)
+        shown = cli("status", resolved["id"], "--api", base, "--token", ADMIN)
         assert shown.returncode == 0 and json.loads(shown.stdout) == done
-        listed = cli("requests", "--api", base, "--status", "held")
+        listed = cli("requests", "--api", base, "--token", ADMIN, "--status", "held")
         assert "1 request(s)" in listed.stdout and held["id"] in listed.stdout
-        missing = cli("status", "0" * 32, "--api", base)
+        missing = cli("status", "0" * 32, "--api", base, "--token", ADMIN)
         assert missing.returncode == 1 and "request.not_found" in missing.stdout
-        assert httpx.get(f"{base}{resolved['href']}").json() == done
-        again = httpx.get(f"{base}{held['href']}").json()
+        assert httpx.get(f"{base}{resolved['href']}", headers=AUTH).json() == done
+        again = httpx.get(f"{base}{held['href']}", headers=AUTH).json()
         assert again["sla"].pop("timeLeft")["resolution"] < waiting["sla"].pop("timeLeft")["resolution"]  # runs on
         assert again == waiting
-        assert httpx.get(f"{base}/api/v1/requests").headers["X-Total-Count"] == "2"
+        assert httpx.get(f"{base}/api/v1/requests", headers=AUTH).headers["X-Total-Count"] == "2"
     finally:
         ctrl_c(proc)

@@ -13,6 +13,9 @@ local template = '{"requestType":"billingInquiry","direction":"inbound","channel
 
 function init(args)
    n = FIRST + math.random(LAST - FIRST + 1) - 1
+   for name, value in pairs(wrk.headers) do  -- -H "Authorization: Bearer ..." from bench/run.py
+      headers[name] = headers[name] or value
+   end
 end
 
 function request()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from actors import party_interaction as pi
 from actors.errors import Invalid, SubscriptionNotFound
@@ -15,9 +15,9 @@ from actors.events import EventType
 
 from ..routes import Runtime
 from ..schemas import callback_allowed
-from .routes import ERRORS, TAG, TmfActor, answer, body_doc, json_body
+from .routes import ERRORS, TAG, TmfActor, answer, body_doc, json_body, tmf_principal
 
-router = APIRouter(prefix=f"{pi.BASE}/hub", tags=[TAG])
+router = APIRouter(prefix=f"{pi.BASE}/hub", tags=[TAG], dependencies=[Depends(tmf_principal)])
 
 FORMAT = "tmf683"
 # TMF683 event type -> the journal's public event types it is made of

@@ -15,6 +15,9 @@ from actors.errors import Conflict, Invalid, NotFound
 from actors.journal import Query as JournalQuery
 from actors.models import FINAL_STATUSES, Status
 
+from .. import auth
+from ..auth import Principal, TmfUser
+from ..keystore import Role
 from ..routes import Runtime
 from . import filters
 from .mapping import to_changes, to_request
@@ -24,13 +27,18 @@ TAG = "TMF683 partyInteraction"
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 
-router = APIRouter(prefix=pi.BASE, tags=[TAG])
+async def tmf_principal(request: Request, p: TmfUser) -> Principal:
+    """Every TMF683 route: a channel, operator or admin key (``gateway.auth``); kept for scoping."""
+    request.state.principal = p
+    return p
 
 
-async def tmf_actor() -> str:
-    """Who acts through TMF683. ``api`` until authentication names the caller: swap this one
-    dependency for the principal."""
-    return "api"
+router = APIRouter(prefix=pi.BASE, tags=[TAG], dependencies=[Depends(tmf_principal)])
+
+
+async def tmf_actor(p: Annotated[Principal, Depends(tmf_principal)]) -> str:
+    """Who acts through TMF683, as timelines name it."""
+    return p.actor
 
 
 TmfActor = Annotated[str, Depends(tmf_actor)]
@@ -89,11 +97,16 @@ def answer(resource: dict[str, Any], status_code: int = 200, headers: dict[str, 
                     headers=headers)
 
 
-async def visible(rt, interaction_id: str) -> dict[str, Any]:
-    """The request's state, or 404 when it is unknown or was deleted here."""
+async def visible(rt, interaction_id: str, request: Request) -> dict[str, Any]:
+    """The request's state, or 404 when it is unknown, was deleted here, or is not the caller's
+    (a channel key sees its own channel's only)."""
     state = json.loads(await rt.status(interaction_id))
     if state.get("hidden"):
         raise NotFound(f"no PartyInteraction with id {interaction_id}", "id")
+    try:
+        auth.visible(request.state.principal, interaction_id, state)
+    except NotFound:
+        raise NotFound(f"no PartyInteraction with id {interaction_id}", "id") from None
     return state
 
 
@@ -121,7 +134,10 @@ async def list_party_interactions(request: Request, rt: Runtime) -> Response:
     limit = _int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     fields = fields_of(request)
     where = filters.conditions(request.query_params.multi_items())
-    items, total = await rt.list(JournalQuery(hidden=False, where=where, offset=offset, limit=limit))
+    p = request.state.principal
+    channel = p.channel if p.kind is Role.channel else None  # a channel key lists its own channel's
+    items, total = await rt.list(JournalQuery(hidden=False, where=where, channel=channel, offset=offset,
+                                              limit=limit))
     page = [select(pi.to_party_interaction(json.loads(s)), fields) for s in items]
     return Response(json.dumps(page, separators=(",", ":")), media_type=JSON,
                     headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
@@ -145,7 +161,7 @@ async def create_party_interaction(request: Request, actor: TmfActor) -> Respons
 @router.get("/partyInteraction/{id}", summary="Retrieves a PartyInteraction by ID", responses=ERRORS)
 async def get_party_interaction(id: InteractionId, request: Request, rt: Runtime) -> Response:
     """The request as a PartyInteraction; `fields=` selects attributes."""
-    return answer(select(pi.to_party_interaction(await visible(rt, id)), fields_of(request)))
+    return answer(select(pi.to_party_interaction(await visible(rt, id, request)), fields_of(request)))
 
 
 def status_action(state: dict[str, Any], target: Any) -> tuple[str, dict[str, Any]] | None:
@@ -177,7 +193,7 @@ async def patch_party_interaction(id: InteractionId, request: Request, rt: Runti
     goes through the lifecycle table (409 when refused); the channel, request type and originator
     of a request cannot change (409)."""
     patch = await json_body(request)
-    state = await visible(rt, id)
+    state = await visible(rt, id, request)
     changes = to_changes(state, patch)
     action = status_action(state, patch["status"]) if "status" in patch else None
     body: bytes | None = None
@@ -190,11 +206,11 @@ async def patch_party_interaction(id: InteractionId, request: Request, rt: Runti
 
 
 @router.delete("/partyInteraction/{id}", status_code=204, summary="Deletes a PartyInteraction", responses=ERRORS)
-async def delete_party_interaction(id: InteractionId, rt: Runtime, actor: TmfActor) -> Response:
+async def delete_party_interaction(id: InteractionId, request: Request, rt: Runtime, actor: TmfActor) -> Response:
     """Cancels the request if it is still open, then hides it here (404 from now on; a `deleted`
     event). The journal keeps it, and the native API still shows it (`hidden: true`). A resolved
     request waits for its customer and cannot be cancelled: 409 until it is closed."""
-    state = await visible(rt, id)
+    state = await visible(rt, id, request)
     status = Status(state["status"])
     if status not in FINAL_STATUSES:
         if not lifecycle.allowed(status, Status.cancelled):

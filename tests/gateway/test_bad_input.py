@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import inquiry
+from tests.conftest import inquiry, wait_status
 
 
 def without(body: dict, key: str) -> dict:
@@ -63,3 +63,43 @@ async def test_bad_query_and_path_name_the_parameter(http):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
     r = await http.get("/api/v1/requests/not%20an%20id")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "request_id"
+
+
+HOSTILE = [
+    "'; DROP TABLE requests; --",
+    "\" OR 1=1 --",
+    "<script>alert('x')</script><img src=x onerror=alert(1)>",
+    "{{7*7}} ${7*7} %s %n \\x00",
+    "ünïcødé 🙂 \u202e reversed \u0000 nul",
+    "line one\nline two\r\n\tdata: not an SSE field",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+async def test_hostile_free_text_is_stored_and_returned_verbatim(http, text):
+    party = f"CUST-{uuid.uuid4().hex[:6]}"
+    r = await http.post("/api/v1/requests", json=inquiry(party=party, description=text))
+    assert r.status_code == 201, r.text
+    assert r.json()["description"] == text
+    got = await http.get(f"/api/v1/requests/{r.json()['id']}")
+    assert got.json()["description"] == text and got.headers["content-type"] == "application/json"
+    listed = await http.get("/api/v1/requests", params={"relatedParty.id": party})
+    assert [x["description"] for x in listed.json()] == [text]
+
+
+async def test_an_invalid_transition_is_409_and_changes_nothing(http):
+    rid = (await http.post("/api/v1/requests", json=inquiry())).json()["id"]
+    before = await wait_status(http, rid, "resolved")
+    r = await http.post(f"/api/v1/requests/{rid}/cancel")
+    assert r.status_code == 409 and r.json()["code"] == "request.invalid_transition"
+    after = (await http.get(f"/api/v1/requests/{rid}")).json()
+    assert after["status"] == "resolved" and after["timeline"] == before["timeline"]
+
+
+async def test_wrong_types_and_unknown_action_fields_are_422(http):
+    r = await http.post("/api/v1/requests", json={**inquiry(), "priority": "high"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "priority"
+    r = await http.post("/api/v1/requests", json=[inquiry()])
+    assert r.status_code == 422
+    r = await http.post(f"/api/v1/requests/{'0' * 32}/confirm", json={"partyId": "CUST-0001", "admin": True})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "admin"

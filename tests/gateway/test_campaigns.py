@@ -118,7 +118,8 @@ async def test_the_cli_launches_a_file_and_a_relaunch_creates_nothing_more(live,
         f"k{i},CUST-{i:06d},BA-{i:06d}\n" for i in range(500, 540)))
     runner = CliRunner()
     async with served(live.app) as url:
-        args = ["campaign", "launch", str(csv_file), "--type", "dunningNotice", "--api", url]
+        token = http.headers["Authorization"].removeprefix("Bearer ")
+        args = ["campaign", "launch", str(csv_file), "--type", "dunningNotice", "--api", url, "--token", token]
         first = await asyncio.to_thread(runner.invoke, app, args)
         assert first.exit_code == 0, first.output
         assert "completed; 40 rows, 40 created, 0 existed already, 0 failed" in first.output

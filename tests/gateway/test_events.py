@@ -27,7 +27,7 @@ def status_changes(events) -> list[tuple[str, str]]:
 async def test_request_stream_sends_every_transition_in_order_and_resumes_after_last_event_id(http, base):
     rid = (await http.post("/api/v1/requests", json=inquiry())).json()["id"]
     url = f"{base}/api/v1/requests/{rid}/events"
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+    async with httpx.AsyncClient(timeout=TIMEOUT, headers=http.headers) as client:
         async with client.stream("GET", url) as r:
             assert r.status_code == 200
             assert r.headers["content-type"].startswith("text/event-stream")
@@ -58,7 +58,7 @@ async def test_the_stream_of_a_request_ends_when_it_is_final_and_a_reconnect_get
     await wait_status(http, rid, "held")
     assert (await http.post(f"/api/v1/requests/{rid}/cancel", json={})).status_code == 200
     url = f"{base}/api/v1/requests/{rid}/events"
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+    async with httpx.AsyncClient(timeout=TIMEOUT, headers=http.headers) as client:
         r = await client.get(url)  # the whole stream: it ends by itself
         assert r.status_code == 200
         events = [m async for m in messages(r) if m.data is not None]
@@ -71,7 +71,7 @@ async def test_party_stream_spans_both_shards_and_resumes_from_its_cursor(http, 
     party = f"CUST-{uuid.uuid4().hex[:8]}"  # not the account's party: each request goes held
     url = f"{base}/api/v1/events?relatedParty.id={party}"
     rt = live.client_rt
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client, client.stream("GET", url) as r:
+    async with httpx.AsyncClient(timeout=TIMEOUT, headers=http.headers) as client, client.stream("GET", url) as r:
         assert r.status_code == 200
         stream = messages(r)
         start = await anext(stream)  # the starting cursor, before any event
@@ -96,7 +96,7 @@ async def test_party_stream_spans_both_shards_and_resumes_from_its_cursor(http, 
     middle = seen[len(seen) // 2]
     after = {int(s): int(q) for s, q in (p.split(":") for p in middle.id.split("."))}
     rest = sorted(i for i in journaled if int(i.split(":")[1]) > after[int(i.split(":")[0])])
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client, \
+    async with httpx.AsyncClient(timeout=TIMEOUT, headers=http.headers) as client, \
             client.stream("GET", url, headers={"Last-Event-ID": middle.id}) as r:
         resumed = await take(messages(r), len(rest))
     assert sorted(e.data["eventId"] for e in resumed) == rest
@@ -124,7 +124,7 @@ async def test_a_stream_closed_by_its_client_is_gone_from_the_gateway(http, base
                           if line.startswith("switchboard_event_streams ")))
 
     await eventually(lambda: _is(open_streams, 0))  # earlier tests' streams are closed
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+    async with httpx.AsyncClient(timeout=TIMEOUT, headers=http.headers) as client:
         async with client.stream("GET", f"{base}/api/v1/requests/{rid}/events") as r:
             stream = messages(r)  # held: a dropped reader closes the connection
             await take(stream, 1)

@@ -1,0 +1,92 @@
+"""Body limits, as a pure ASGI middleware (no per-request task): 413 for a body over
+``max_body_bytes`` (the ``Content-Length`` first, then the bytes actually received, for chunked
+bodies), 422 for JSON nested deeper than ``max_json_depth``. Both are problem details and reach no
+route, so nothing is created or changed."""
+
+from __future__ import annotations
+
+import json
+
+PROBLEM = b"application/problem+json"
+TYPE_BASE = "https://switchboard.example/problems/"
+
+
+def json_depth_over(body: bytes, limit: int) -> bool:
+    """Whether ``body`` nests arrays/objects deeper than ``limit`` (brackets inside strings do not
+    count). Linear, and skipped when the body has fewer brackets than the limit."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for c in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:  # backslash
+                escaped = True
+            elif c == 0x22:
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif c in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+async def _problem(send, path: str, status: int, code: str, title: str, detail: str) -> None:
+    body = json.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code,
+                       "instance": path, "errors": [{"field": "body", "message": detail}]}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app, max_bytes: int, max_depth: int):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        too_big = (413, "request.too_large", "Body too large", f"the body is over {self.max_bytes} bytes")
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    if int(value) > self.max_bytes:
+                        return await _problem(send, path, *too_big)
+                except ValueError:
+                    return await _problem(send, path, 400, "request.malformed", "Bad Content-Length",
+                                          "Content-Length is not a number")
+        # Read the whole body here (it is small: bounded above), check it, then hand it on.
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return await _problem(send, path, *too_big)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if json_depth_over(body, self.max_depth):
+            return await _problem(send, path, 422, "request.too_deep", "Body nested too deeply",
+                                  f"the body nests arrays or objects deeper than {self.max_depth} levels")
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for a disconnect, as the server would
+
+        await self.app(scope, replay, send)
