@@ -37,10 +37,17 @@ def json_depth_over(body: bytes, limit: int) -> bool:
 
 
 async def _problem(send, path: str, status: int, code: str, title: str, detail: str) -> None:
-    body = json.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code,
-                       "instance": path, "errors": [{"field": "body", "message": detail}]}).encode()
+    media = PROBLEM
+    if path.startswith("/tmf-api/"):  # the TM Forum face answers in its own Error shape (TMF630)
+        status = 400 if status == 422 else status
+        body = json.dumps({"code": code, "reason": title, "message": detail, "status": str(status),
+                           "referenceError": TYPE_BASE + code, "@type": "Error"}).encode()
+        media = b"application/json;charset=utf-8"
+    else:
+        body = json.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail,
+                           "code": code, "instance": path, "errors": [{"field": "body", "message": detail}]}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
