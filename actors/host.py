@@ -337,8 +337,8 @@ class Shard:
     async def release_dedicated(self, rid: str) -> None:
         """A dedicated request closed by itself: stop its actor (its state is in the journal)."""
         stub = self.dedicated.pop(rid, None)
-        if stub is not None:
-            ray.kill(stub)
+        if stub is not None:  # a moment later: the call that closed it may still be answering
+            asyncio.get_running_loop().call_later(5.0, ray.kill, stub)
 
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),

@@ -180,6 +180,7 @@ class RequestActor:
         """Move the request to ``target`` if the lifecycle table allows it, else ``InvalidTransition``
         and nothing changes. A final status goes through Close Request (``_close``)."""
         async with self._change():
+            self._party_may_act(actor)
             if target in FINAL_STATUSES:
                 self._close(target, actor, reason)
             else:
@@ -188,6 +189,12 @@ class RequestActor:
             self._driver.cancel()
         self.start()
         return self.status_json()
+
+    def _party_may_act(self, actor: str) -> None:
+        """A party acts only on requests it is a related party of; another's answers 404, as an
+        unknown id would (the gateway checks too: this holds for any caller of the actor)."""
+        if actor.startswith("party:") and actor[6:] not in {p.id for p in self.state.relatedParty}:
+            raise NotFound(f"no request with id {self.state.id}", "id")
 
     async def cancel(self, actor: str, reason: str | None) -> bytes:
         return await self.transition(Status.cancelled, actor, reason or "cancelled on request")
@@ -224,8 +231,7 @@ class RequestActor:
     async def act(self, name: str, actor: str, data: dict[str, Any]) -> bytes:
         """A CSR's or the customer's action (claim, release, approve, accept, ...)."""
         async with self._change():
-            if actor.startswith("party:") and actor[6:] not in {p.id for p in self.state.relatedParty}:
-                raise NotFound(f"no request with id {self.state.id}", "id")  # not theirs: no hint it exists
+            self._party_may_act(actor)
             if self.state.is_final:
                 raise Conflict(f"request {self.state.id} is {self.state.status}: it takes no more actions", "action")
             # Recorded first, so the timeline reads action then its consequences; a refused action

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.errors import Conflict, InvalidTransition
+from actors.errors import Conflict, InvalidTransition, NotFound
 from actors.host import Shard
 from actors.journal import SQLiteJournal
 from tests.actors.shard_support import ShardRig, local_processes
@@ -148,3 +148,11 @@ async def test_after_a_restart_only_requests_with_work_are_loaded(tmp_path):
     finally:
         again.stop()
         journal.close()
+
+
+async def test_another_party_cannot_cancel_and_learns_nothing(rig):
+    rid = await rig.create("inquiry")
+    with pytest.raises(NotFound):
+        await rig.shard.act(rid, "cancel", "party:CUST-0002", {"reason": "not mine"})
+    assert (await rig.status(rid))["status"] == "held"
+    assert (await rig.act(rid, "cancel", "party:CUST-0001"))["status"] == "cancelled"
