@@ -16,8 +16,7 @@ import pytest_asyncio
 from tests.conftest import eventually, inquiry, wait_status
 from tests.gateway.support import Receiver, served
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "tmf" / \
-    "TMF683-PartyInteraction-v4.0.0.swagger.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "tmf" / "TMF683-PartyInteraction-v4.0.0.swagger.json"
 SPEC = json.loads(SPEC_PATH.read_text())
 BASE = SPEC["basePath"].rstrip("/")
 PI = f"{BASE}/partyInteraction"
