@@ -66,9 +66,10 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness",
-             responses={503: {"description": "The router or a host does not answer (problem details)."}})
+             responses={503: {"description": "An actor the API needs does not answer (problem details)."}})
     async def readyz() -> Response:
-        """200 only when the router and every request host answer."""
+        """200 only when the router, every request host, the webhooks actor and the campaigns actor
+        answer."""
         checks = await runtime.ready()
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})

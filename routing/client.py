@@ -93,8 +93,9 @@ class RuntimeClient:
 
     async def ready(self) -> dict[str, str]:
         """Each actor's answer, or why it is not ready."""
-        labels = [names.ROUTER, *(names.host_name(i) for i in range(len(self.hosts)))]
-        refs = [self.router.ping.remote(), *(h.ping.remote() for h in self.hosts)]
+        labels = [names.ROUTER, *(names.host_name(i) for i in range(len(self.hosts))), names.WEBHOOKS, "campaigns"]
+        refs = [self.router.ping.remote(), *(h.ping.remote() for h in self.hosts), self.webhooks.ping.remote(),
+                self.campaigns.ping.remote()]
         out: dict[str, str] = {}
         for name, ref in zip(labels, refs, strict=True):
             try:

@@ -128,7 +128,8 @@ async def test_concurrent_duplicates_create_one_request(http):
 async def test_health_ready_and_metrics(http):
     assert (await http.get("/healthz")).status_code == 200
     ready = await http.get("/readyz")
-    assert ready.status_code == 200 and set(ready.json()["checks"]) == {"router", "request-host-0", "request-host-1"}
+    assert ready.status_code == 200 and set(ready.json()["checks"]) == {"router", "request-host-0", "request-host-1",
+                                                                   "webhooks", "campaigns"}
     rid = (await http.post("/api/v1/requests", json=inquiry(channel="chat"))).json()["id"]
     await wait_status(http, rid, "resolved")
     text = (await http.get("/metrics")).text
