@@ -5,10 +5,7 @@ route, so nothing is created or changed."""
 
 from __future__ import annotations
 
-import json
-
-PROBLEM = b"application/problem+json"
-TYPE_BASE = "https://switchboard.example/problems/"
+from . import problems
 
 
 def json_depth_over(body: bytes, limit: int) -> bool:
@@ -36,19 +33,14 @@ def json_depth_over(body: bytes, limit: int) -> bool:
     return False
 
 
-async def _problem(send, path: str, status: int, code: str, title: str, detail: str) -> None:
-    media = PROBLEM
-    if path.startswith("/tmf-api/"):  # the TM Forum face answers in its own Error shape (TMF630)
-        status = 400 if status == 422 else status
-        body = json.dumps({"code": code, "reason": title, "message": detail, "status": str(status),
-                           "referenceError": TYPE_BASE + code, "@type": "Error"}).encode()
-        media = b"application/json;charset=utf-8"
-    else:
-        body = json.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail,
-                           "code": code, "instance": path, "errors": [{"field": "body", "message": detail}]}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+async def _problem(scope, receive, send, status: int, code: str, title: str, detail: str) -> None:
+    """The same answer the exception handlers give (``gateway.problems``): problem details, or the
+    TMF Error shape under ``/tmf-api/``."""
+    path = scope.get("path", "")
+    response = problems.problem(status, code, title, detail, path, [{"field": "body", "message": detail}])
+    if path.startswith(problems.TMF_PREFIX):
+        response = problems.tmf_error(response)
+    await response(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -60,15 +52,14 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.app(scope, receive, send)
-        path = scope.get("path", "")
         too_big = (413, "request.too_large", "Body too large", f"the body is over {self.max_bytes} bytes")
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     if int(value) > self.max_bytes:
-                        return await _problem(send, path, *too_big)
+                        return await _problem(scope, receive, send, *too_big)
                 except ValueError:
-                    return await _problem(send, path, 400, "request.malformed", "Bad Content-Length",
+                    return await _problem(scope, receive, send, 400, "request.malformed", "Bad Content-Length",
                                           "Content-Length is not a number")
         # Read the whole body here (it is small: bounded above), check it, then hand it on.
         chunks, size = [], 0
@@ -79,13 +70,13 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await _problem(send, path, *too_big)
+                return await _problem(scope, receive, send, *too_big)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
         if json_depth_over(body, self.max_depth):
-            return await _problem(send, path, 422, "request.too_deep", "Body nested too deeply",
+            return await _problem(scope, receive, send, 422, "request.too_deep", "Body nested too deeply",
                                   f"the body nests arrays or objects deeper than {self.max_depth} levels")
         sent = False
 
