@@ -132,7 +132,7 @@ class Shard:
             policy = self.policies.get(request_type)
             if status in (Status.acknowledged, Status.in_progress) or (
                     policy is not None and policy.placement == Placement.dedicated):
-                self._load(rid)
+                self._load(rid, reactivation=False)
             elif wake_at is not None:
                 self._wake_at(wake_at, rid)
         if self.passivate_after:
@@ -156,9 +156,10 @@ class Shard:
             self.actors[rid] = actor  # to the end: most recently used
             self.touched[rid] = self.clock.now()
 
-    def _load(self, rid: str) -> RequestActor | None:
-        """The request's actor, reactivated from the journal if it was passivated; None when the
-        request is final (the journal answers for it) or a dedicated one. Synchronous, so two
+    def _load(self, rid: str, reactivation: bool = True) -> RequestActor | str | None:
+        """The request's actor, reactivated from the journal if it was passivated (counted unless
+        this is the recovery after a restart); the journaled JSON when the request is final (the
+        journal answers for it); None for a dedicated one (``self.dedicated``). Synchronous, so two
         messages can never load one request twice."""
         actor = self.actors.get(rid)
         if actor is not None:
@@ -171,14 +172,14 @@ class Shard:
             raise NotFound(f"no request with id {rid}", "id")
         state = RequestState.model_validate_json(state_json)
         if state.is_final:
-            return None
-        if self.policies[state.requestType].placement == Placement.dedicated:
-            if self.dedicate is not None:
-                self.dedicated[rid] = self.dedicate(state)
+            return state_json
+        if self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None:
+            self.dedicated[rid] = self.dedicate(state)  # as create does: hosted when it cannot spawn
             return None
         actor = self.actors[rid] = self._actor(state, state_json)
         self.touched[rid] = self.clock.now()
         self.asleep.discard(rid)
+        self.reactivated += reactivation
         actor.start()
         return actor
 
@@ -225,8 +226,7 @@ class Shard:
         if rid in self.actors:
             return
         try:
-            if self._load(rid) is not None:
-                self.reactivated += 1
+            self._load(rid)
         except Exception:
             log.exception("%s: could not wake request %s", self.name, rid)
 
@@ -294,45 +294,26 @@ class Shard:
     async def status(self, rid: str) -> bytes:
         """Answered by the request's actor (reactivated if it was passivated) while the request is
         open, from the journal once it is final: the same JSON either way."""
-        actor = self.actors.get(rid)
-        if actor is not None:
-            self._touch(rid)
-            return actor.status_json()
-        stub = self.dedicated.get(rid)
-        if stub is not None:
-            return await stub.status.remote()
-        actor = self._load(rid)
-        if actor is not None:
-            self.reactivated += 1
-            return actor.status_json()
-        if rid in self.dedicated:
-            return await self.dedicated[rid].status.remote()
-        body = self.journal.state_json(rid)
-        if body is None:
-            raise NotFound(f"no request with id {rid}", "id")
-        return body.encode()
+        found = self._load(rid)
+        if isinstance(found, RequestActor):
+            return found.status_json()
+        if isinstance(found, str):
+            return found.encode()
+        return await self.dedicated[rid].status.remote()
 
     async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
         """An action on a request (``cancel``, or one of its flow's actions)."""
-        actor = self.actors.get(rid)
-        if actor is None and rid not in self.dedicated:
-            actor = self._load(rid)
-            if actor is not None:
-                self.reactivated += 1
-        if actor is None and rid in self.dedicated:
-            stub = self.dedicated[rid]
-            body, final = await stub.act.remote(action, actor_name, data)
-            if final:
-                self.dedicated.pop(rid, None)
-                ray.kill(stub)
-            return body
-        if actor is None:  # a final request: an actor over its journaled state refuses the change
-            state = self.journal.get(rid)
-            if state is None:
-                raise NotFound(f"no request with id {rid}", "id")
-            return await _act(self._actor(state), action, actor_name, data)
-        self._touch(rid)
-        return await _act(actor, action, actor_name, data)
+        found = self._load(rid)
+        if isinstance(found, RequestActor):
+            return await _act(found, action, actor_name, data)
+        if isinstance(found, str):  # a final request: an actor over its journaled state refuses the change
+            return await _act(self._actor(RequestState.model_validate_json(found)), action, actor_name, data)
+        stub = self.dedicated[rid]
+        body, final = await stub.act.remote(action, actor_name, data)
+        if final:
+            self.dedicated.pop(rid, None)
+            ray.kill(stub)
+        return body
 
     async def release_dedicated(self, rid: str) -> None:
         """A dedicated request closed by itself: stop its actor (its state is in the journal)."""
