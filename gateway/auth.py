@@ -280,23 +280,24 @@ def check_create(p: Principal, channel: Channel, party_ids: list[str]) -> None:
         raise Invalid(f"a customer key creates requests of its own party {p.party_id} only", "relatedParty")
 
 
+def _acting(p: Principal, own_role: Role, own_id: str | None, body_id: str | None, field: str, what: str,
+            label: str) -> str:
+    """Who an action is recorded for: the key's own ``what`` for a key of ``own_role`` (the body's
+    ``field``, if given, must be it), else the one the body names (required)."""
+    if p.kind is own_role:
+        if body_id not in (None, own_id):
+            raise Invalid(f"a {label} key acts as its own {what} {own_id} only", field)
+        return own_id  # type: ignore[return-value]
+    if body_id is None:
+        raise Invalid(f"a {p.kind.value} key acts on behalf of a {what}: {field} is required", field)
+    return body_id
+
+
 def acting_party(p: Principal, body_party: str | None) -> str:
     """The party a customer action is recorded for: the customer's own (the body's, if given, must be
     it), or the one a channel (or admin) names in the body."""
-    if p.kind is Role.customer:
-        if body_party not in (None, p.party_id):
-            raise Invalid(f"a customer key acts as its own party {p.party_id} only", "partyId")
-        return p.party_id  # type: ignore[return-value]
-    if body_party is None:
-        raise Invalid(f"a {p.kind.value} key acts on behalf of a party: partyId is required", "partyId")
-    return body_party
+    return _acting(p, Role.customer, p.party_id, body_party, "partyId", "party", "customer")
 
 
 def acting_csr(p: Principal, body_csr: str | None) -> str:
-    if p.kind is Role.csr:
-        if body_csr not in (None, p.csr_id):
-            raise Invalid(f"a CSR key acts as its own CSR {p.csr_id} only", "csrId")
-        return p.csr_id  # type: ignore[return-value]
-    if body_csr is None:
-        raise Invalid(f"a {p.kind.value} key acts on behalf of a CSR: csrId is required", "csrId")
-    return body_csr
+    return _acting(p, Role.csr, p.csr_id, body_csr, "csrId", "CSR", "CSR")
