@@ -14,7 +14,7 @@ import ray
 
 from actors.events import EventFilter
 from tests.conftest import Live, eventually, inquiry, wait_status
-from tests.gateway.support import Receiver, served
+from tests.gateway.support import Receiver
 
 ATTEMPTS = 3
 
@@ -26,14 +26,6 @@ async def hub(ray_session, settings_factory):
                                webhook_backoff_multiplier=2.0, webhook_timeout_seconds=5.0))
     yield rt
     await rt.aclose()
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    r = Receiver()
-    async with served(r.app()) as url:
-        r.url = f"{url}/hook"
-        yield r
 
 
 def party() -> str:

@@ -14,7 +14,6 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import eventually, inquiry, wait_status
-from tests.gateway.support import Receiver, served
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "tmf" / "TMF683-PartyInteraction-v4.0.0.swagger.json"
 SPEC = json.loads(SPEC_PATH.read_text())
@@ -288,14 +287,6 @@ async def test_status_filter_counts_in_sql(http):
 
 
 # -- events ----------------------------------------------------------------------------------------
-
-@pytest_asyncio.fixture
-async def receiver():
-    r = Receiver()
-    async with served(r.app()) as url:
-        r.url = f"{url}/hook"
-        yield r
-
 
 async def test_hub_delivers_tmf683_events(http, receiver):
     r = await http.post(f"{BASE}/hub", json={"callback": receiver.url})
