@@ -422,7 +422,7 @@ class RequestActor:
                 return  # disarmed or re-armed meanwhile
             del self.state.timers[name]
             if name.startswith(sla.PREFIX):
-                self._sla_fired(name, due)
+                self._sla_fired(name)
             elif name == CONFIRMATION:
                 self._confirmation_ended()
             else:
@@ -430,7 +430,7 @@ class RequestActor:
                 self._events.append((f"timer.{name}", "{}"))
                 self._apply(self.flow.timer(self.state, name), SYSTEM)
 
-    def _sla_fired(self, name: str, due: datetime) -> None:
+    def _sla_fired(self, name: str) -> None:
         s, policy = self.state, self.policy.sla
         if s.sla is None or policy is None:
             return
