@@ -57,7 +57,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(tmf683_hub_router)
     app.include_router(keys_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes,
-                       max_depth=runtime.settings.max_json_depth)
+                       max_depth=runtime.settings.max_json_depth, max_upload_bytes=runtime.settings.max_upload_bytes)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")

@@ -170,7 +170,8 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
 campaign_app = typer.Typer(help="Outbound campaigns: launch from a file or a BSS selection, follow, control.",
                            no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
-CHUNK = 5000
+CHUNK = 5000  # rows per upload: the route's most
+CHUNK_BYTES = 3 * 1024 * 1024  # and under the gateway's max_upload_bytes (4 MiB by default)
 
 
 def _records(path: Path):
@@ -240,16 +241,20 @@ def campaign_launch(
     if resp.status_code >= 400:
         _show(resp)
     chunk: list[dict] = []
+    size = 0
     for n, record in _records(file):
         rec = {k: v for k, v in record.items() if v not in (None, "")}
         key, party = str(rec.pop("key", n)), rec.pop("partyId", None)
         if party is None:
             typer.echo(f"{file}:{n}: no partyId", err=True)
             raise typer.Exit(1)
-        chunk.append({"key": key, "partyId": str(party), "characteristics": rec})
-        if len(chunk) == CHUNK:
+        row = {"key": key, "partyId": str(party), "characteristics": rec}
+        row_size = len(json.dumps(row)) + 2
+        if chunk and (len(chunk) == CHUNK or size + row_size > CHUNK_BYTES):
             _upload(api, cid, chunk)
-            chunk = []
+            chunk, size = [], 0
+        chunk.append(row)
+        size += row_size
     if chunk:
         _upload(api, cid, chunk)
     started = _call("POST", f"{api}/api/v1/campaigns/{cid}/start")

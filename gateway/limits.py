@@ -1,6 +1,7 @@
 """Body limits, as a pure ASGI middleware (no per-request task): 413 for a body over
 ``max_body_bytes`` (the ``Content-Length`` first, then the bytes actually received, for chunked
-bodies), 422 for JSON nested deeper than ``max_json_depth``. Both are problem details and reach no
+bodies; a campaign rows upload, ``POST /api/v1/campaigns/{id}/rows``, may be up to
+``max_upload_bytes``), 422 for JSON nested deeper than ``max_json_depth``. Both are problem details and reach no
 route, so nothing is created or changed."""
 
 from __future__ import annotations
@@ -43,20 +44,30 @@ async def _problem(scope, receive, send, status: int, code: str, title: str, det
     await response(scope, receive, send)
 
 
+UPLOAD_PREFIX, UPLOAD_SUFFIX = "/api/v1/campaigns/", "/rows"  # the one route that takes large bodies
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app, max_bytes: int, max_depth: int):
+    def __init__(self, app, max_bytes: int, max_depth: int, max_upload_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.max_upload_bytes = max(max_bytes, max_upload_bytes or max_bytes)
+
+    def limit(self, path: str) -> int:
+        if path.startswith(UPLOAD_PREFIX) and path.endswith(UPLOAD_SUFFIX):
+            return self.max_upload_bytes
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.app(scope, receive, send)
-        too_big = (413, "request.too_large", "Body too large", f"the body is over {self.max_bytes} bytes")
+        max_bytes = self.limit(scope.get("path", ""))
+        too_big = (413, "request.too_large", "Body too large", f"the body is over {max_bytes} bytes")
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    if int(value) > self.max_bytes:
+                    if int(value) > max_bytes:
                         return await _problem(scope, receive, send, *too_big)
                 except ValueError:
                     return await _problem(scope, receive, send, 400, "request.malformed", "Bad Content-Length",
@@ -69,7 +80,7 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 return await _problem(scope, receive, send, *too_big)
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     jwt_audience: str | None = Field(None, description="The `aud` a JWT must carry (required with a JWT key).")
     jwt_issuer: str | None = Field(None, description="The `iss` a JWT must carry, when set.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body; more is 413.")
+    max_upload_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest body of a campaign rows upload "
+                                  "(`POST /api/v1/campaigns/{id}/rows`, up to 5,000 rows); more is 413.")
     max_json_depth: int = Field(16, ge=2, le=256, description="Deepest JSON nesting of a body; more is 422.")
     rate_limit_per_second: float = Field(20.0, gt=0, description="Requests per second per key (refill rate).")
     rate_limit_burst: int = Field(40, ge=1, description="Requests a key may send at once before 429.")

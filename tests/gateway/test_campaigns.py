@@ -105,6 +105,23 @@ async def test_pause_resume_cancel(http):
     assert (await http.get("/api/v1/campaigns/nope")).status_code == 404
 
 
+async def test_rows_upload_takes_5000_rows_beyond_the_body_limit_but_not_more(live, http):
+    """The CLI uploads files in chunks of 5,000 rows (about 400 KB): far over the 64 KiB of an
+    ordinary body, so the rows route has its own limit, and past it the answer is still 413."""
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    assert (await http.post("/api/v1/campaigns", json={"id": cid, "name": "big", "template": TEMPLATE})).status_code == 201
+    many = [{**r, "key": f"k{i}"} for i, r in enumerate(rows(997) * 6)][:5000]
+    r = await http.post(f"/api/v1/campaigns/{cid}/rows", json=many)
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 5000 and r.json()["status"] == "ready"  # uploaded, nothing sent yet
+    huge = b"[" + b",".join([b'{"key":"x","partyId":"CUST-000004","characteristics":{"t":"' + b"y" * 900 + b'"}}'] * 5000) + b"]"
+    assert len(huge) > live.settings.max_upload_bytes
+    r = await http.post(f"/api/v1/campaigns/{cid}/rows", content=huge, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "request.too_large"
+    assert (await http.get(f"/api/v1/campaigns/{cid}")).json()["rows"] == 5000  # the refused upload added nothing
+    assert (await http.post(f"/api/v1/campaigns/{cid}/cancel")).json()["status"] == "cancelled"
+
+
 async def test_the_cli_launches_a_file_and_a_relaunch_creates_nothing_more(live, http, tmp_path):
     import asyncio
 
