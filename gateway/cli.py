@@ -43,11 +43,18 @@ _campaign_headers: dict[str, str] = {}  # the token of the campaign command bein
 def _call(method: str, url: str, **kw) -> httpx.Response:
     if "/api/v1/campaigns" in url:
         kw["headers"] = {**_campaign_headers, **kw.get("headers", {})}
-    try:
-        return httpx.request(method, url, timeout=30, **kw)
-    except httpx.TransportError as exc:
-        typer.echo(f"cannot reach the gateway at {url}: {exc} (is `switchboard serve` running?)", err=True)
-        raise typer.Exit(2) from None
+    import time
+
+    for attempt in range(10):
+        try:
+            resp = httpx.request(method, url, timeout=30, **kw)
+        except httpx.TransportError as exc:
+            typer.echo(f"cannot reach the gateway at {url}: {exc} (is `switchboard serve` running?)", err=True)
+            raise typer.Exit(2) from None
+        if resp.status_code not in (429, 503) or "Retry-After" not in resp.headers or attempt == 9:
+            return resp
+        time.sleep(min(float(resp.headers["Retry-After"]), 10.0))  # rate limited or overloaded: as told
+    return resp
 
 
 @app.command()
