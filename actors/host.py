@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from ray.util import metrics as ray_metrics
 from . import names
 from .clock import Clock, SystemClock
 from .errors import IdempotencyConflict, NotFound, Overloaded
-from .journal import Journal, SQLiteJournal
+from .journal import Journal, SQLiteJournal, Write
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
 from .request import RequestActor
@@ -100,12 +100,22 @@ class Shard:
     its earliest timer stays armed in the shard's one scheduler, which wakes it when due. Any message
     or status query reactivates it from the journal, timers included. After a restart only requests
     with work to do are loaded; the others wait in the journal (and in the heap if they have a timer).
+
+    Taking requests up is bounded: at most ``max_driving`` requests started here drive their
+    fulfilment at once. A create beyond that is journaled as ``acknowledged`` (the answer does not
+    wait for room) and its id waits in ``ready``, first in first out; as drivers finish, the next
+    ones are loaded from the journal and started. So a burst of creates (a campaign, many channels
+    at once) is acknowledged at the speed of the journal while fulfilment works through it at its
+    own pace, and memory holds ids, not actors, for what waits. At most ``max_active`` actors stay
+    in memory: past it the least recently used idle ones are passivated at once, not after
+    ``passivate_after``.
     """
 
     def __init__(self, name: str, journal: Journal, policies: dict[str, TypePolicy],
                  processes: dict[str, list[Any]], clock: Clock | None = None,
                  passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None,
-                 max_backlog: int | None = None):
+                 max_backlog: int | None = None, max_driving: int | None = None, max_active: int | None = None,
+                 max_ready: int | None = None):
         self.name = name
         self.journal = journal
         self.policies = policies
@@ -114,6 +124,12 @@ class Shard:
         self.passivate_after = passivate_after
         self.max_backlog = max_backlog  # journal commits waiting: over it, new creates are refused
         self.dedicate = dedicate
+        self.max_driving = max_driving  # requests taken up from creates driving at once; None: no bound
+        self.max_active = max_active  # actors in memory; past it the least recently used idle ones sleep
+        self.max_ready = max_ready  # creates waiting to be taken up; past it, new creates are refused
+        self.ready: deque[str] = deque()  # journaled as acknowledged, waiting for room to be taken up
+        self.in_line: set[str] = set()  # the same ids: loaded meanwhile (a query), they keep their turn
+        self.driving = 0
         self.metrics = _Metrics(name)
         self.actors: dict[str, RequestActor] = {}
         self.touched: dict[str, datetime] = {}
@@ -122,7 +138,7 @@ class Shard:
         self.scheduler = Scheduler(self.clock)  # every timer of the shard's requests, active or passivated
         self.asleep: set[str] = set()  # passivated requests with a timer armed
         self._sweeper: asyncio.Task | None = None
-        self.rehydrated = self.passivated = self.reactivated = 0
+        self.rehydrated = self.passivated = self.reactivated = self.deferred = 0
 
     def recover(self) -> None:
         """After a (re)start: requests with work to do are active again; the others are passivated,
@@ -130,11 +146,15 @@ class Shard:
         for rid, status, request_type, wake_at in self.journal.open_ids():
             self.rehydrated += 1
             policy = self.policies.get(request_type)
-            if status in (Status.acknowledged, Status.in_progress) or (
-                    policy is not None and policy.placement == Placement.dedicated):
+            if status == Status.in_progress or (policy is not None and policy.placement == Placement.dedicated):
                 self._load(rid, reactivation=False)
+            elif status == Status.acknowledged:  # not taken up yet: in line again, as created
+                self._line_up(rid)
+                if wake_at is not None:
+                    self._wake_at(wake_at, rid)
             elif wake_at is not None:
                 self._wake_at(wake_at, rid)
+        self._take_up()
         if self.passivate_after:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep_loop(), name=f"{self.name}-sweep")
 
@@ -180,18 +200,66 @@ class Shard:
         self.touched[rid] = self.clock.now()
         self.asleep.discard(rid)
         self.reactivated += reactivation
-        actor.start()
+        if rid in self.in_line:  # loaded for a query or a message before its turn: it keeps its turn
+            actor._sync_timers()
+        else:
+            actor.start()
+        self._trim()
         return actor
 
+    # -- taking requests up -----------------------------------------------------------------
+    def _room(self) -> bool:
+        return self.max_driving is None or self.driving < self.max_driving
+
+    def _driven_by(self, actor: RequestActor) -> None:
+        """Count the actor's driver (if it has one running) against ``max_driving`` until it ends."""
+        task = actor._driver
+        if task is not None and not task.done():
+            self.driving += 1
+            task.add_done_callback(self._driver_done)
+
+    def _driver_done(self, _task: asyncio.Task) -> None:
+        self.driving -= 1
+        self._take_up()
+
+    def _line_up(self, rid: str) -> None:
+        self.ready.append(rid)
+        self.in_line.add(rid)
+
+    def _take_up(self) -> None:
+        """Start waiting requests, oldest first, while there is room; keep memory within ``max_active``."""
+        while self.ready and self._room():
+            rid = self.ready.popleft()
+            self.in_line.discard(rid)
+            try:
+                found = self._load(rid, reactivation=False)  # from the journal, unless a query loaded it
+            except Exception:  # one unreadable request must not stop the line
+                log.exception("%s: could not take up request %s", self.name, rid)
+                continue
+            if isinstance(found, RequestActor):
+                found.start()
+                self._driven_by(found)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Past ``max_active`` actors in memory, passivate the least recently used idle ones (down
+        to nine tenths of it, so that this runs once per many creates, not on each)."""
+        if self.max_active is not None and len(self.actors) > self.max_active:
+            self.passivate_idle(older_than=0, keep=self.max_active * 9 // 10)
+
     # -- passivation ------------------------------------------------------------------------
-    def passivate_idle(self, older_than: float | None = None) -> int:
-        """Unload the actors idle for ``older_than`` seconds (the setting by default); how many."""
+    def passivate_idle(self, older_than: float | None = None, keep: int | None = None) -> int:
+        """Unload the actors idle for ``older_than`` seconds (the setting by default); with ``keep``,
+        only the least recently used of them until ``keep`` actors are left. How many."""
         limit = self.passivate_after if older_than is None else older_than
         if limit is None:
             return 0
         cutoff = self.clock.now() - timedelta(seconds=limit)
+        excess = None if keep is None else len(self.actors) - keep
         done = []
         for rid, actor in self.actors.items():  # least recently used first
+            if excess is not None and len(done) >= excess:
+                break
             if self.touched.get(rid, cutoff) > cutoff:
                 break
             if actor.idle():
@@ -255,14 +323,27 @@ class Shard:
                 return False, await self.status(rid)
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
-            actor = self._actor(state, state_json)
             if self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None:
-                await actor.persist_created(body_hash)
+                await self._actor(state, state_json).persist_created(body_hash)
                 self.dedicated[rid] = self.dedicate(state)
-            else:
-                await actor.create(body_hash)  # journaled with its first step, in one commit
+            elif not self.ready and self._room():  # taken up at once: journaled with its first step
+                self.driving += 1  # the room is held across the commit
+                try:
+                    actor = self._actor(state, state_json)
+                    await actor.create(body_hash)
+                finally:
+                    self.driving -= 1
                 self.actors[rid] = actor  # visible once durable
                 self.touched[rid] = self.clock.now()
+                self._driven_by(actor)
+                self._trim()
+            else:  # no room now: journaled as acknowledged, taken up in turn
+                await self.journal.commit([Write(state, state_json, [("created", state_json)], body_hash)])
+                self._line_up(rid)
+                self.deferred += 1
+                if state.timers:  # an SLA warning due before its turn takes it up then
+                    self._wake_at(min(state.timers.values()), rid)
+                self._take_up()
             fut.set_result(body_hash)
             return True, state_json.encode()  # the request as created (acknowledged); GET shows it since
         except BaseException as exc:
@@ -280,6 +361,9 @@ class Shard:
         backlog = getattr(self.journal, "backlog", lambda: 0)()
         if self.max_backlog is not None and backlog > self.max_backlog:
             return [Overloaded(f"{self.name}: {backlog} journal writes are waiting; retry shortly")] * len(items)
+        if self.max_ready is not None and len(self.ready) > self.max_ready:
+            return [Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; "
+                               f"retry shortly")] * len(items)
         return await asyncio.gather(*(self.create(state_json, body_hash) for state_json, body_hash in items),
                                     return_exceptions=True)
 
@@ -324,12 +408,13 @@ class Shard:
     async def ping(self) -> dict[str, Any]:
         return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),
                 "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
-                "waiting": len(self.asleep)}
+                "waiting": len(self.asleep), "ready": len(self.ready), "driving": self.driving,
+                "deferred": self.deferred}
 
     async def metrics_snapshot(self) -> dict[str, Any]:
         return {"transitions": dict(self.metrics.transitions), "sla": dict(self.metrics.sla_events),
                 "active": len(self.actors) + len(self.dedicated), "passivated": self.passivated,
-                "reactivated": self.reactivated}
+                "reactivated": self.reactivated, "ready": len(self.ready)}
 
 
 @ray.remote(max_restarts=-1, max_task_retries=3)
@@ -337,7 +422,8 @@ class RequestHost(Shard):
     """A shard as a named Ray actor (``request-host-N``) with its own SQLite journal file."""
 
     def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
-                 namespace: str, passivate_after: float | None = None, max_backlog: int | None = None):
+                 namespace: str, passivate_after: float | None = None, max_backlog: int | None = None,
+                 max_driving: int | None = None, max_active: int | None = None, max_ready: int | None = None):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
@@ -346,7 +432,7 @@ class RequestHost(Shard):
 
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
                          names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate,
-                         max_backlog=max_backlog)
+                         max_backlog=max_backlog, max_driving=max_driving, max_active=max_active, max_ready=max_ready)
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)

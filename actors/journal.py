@@ -228,9 +228,11 @@ class SQLiteReader:
         return [{"seq": s, "at": at, "type": t, "data": json.loads(d)} for s, at, t, d in rows]
 
     def open_ids(self) -> list[tuple[str, str, str, datetime | None]]:
-        """Every open request: ``(id, status, request type, earliest timer)``, without loading states."""
+        """Every open request: ``(id, status, request type, earliest timer)``, oldest first, without
+        loading states."""
         rows = self._conn.execute(
-            f"SELECT id, status, request_type, wake_at FROM requests WHERE status NOT IN ({FINAL_SQL})").fetchall()
+            f"SELECT id, status, request_type, wake_at FROM requests WHERE status NOT IN ({FINAL_SQL}) "
+            f"ORDER BY created_at").fetchall()
         return [(rid, status, rtype, datetime.fromisoformat(wake) if wake else None)
                 for rid, status, rtype, wake in rows]
 

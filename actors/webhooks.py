@@ -185,6 +185,12 @@ class Webhooks:
         """One read of every shard; True if some shard had more than one batch waiting."""
         full = False
         for shard, reader in enumerate(self.readers):
+            if not self.subs:  # nobody to tell: skip to the end (read and set with no await between,
+                last = reader.last_seq()  # so a subscription made meanwhile sees every later event)
+                if last != self.cursors[shard]:
+                    self.cursors[shard] = last
+                    await self._db(self.store.hand_off, shard, last, [])
+                continue
             rows = await asyncio.to_thread(reader.public_events, self.cursors[shard], EventFilter(), READ_BATCH)
             if not rows:
                 continue

@@ -31,7 +31,7 @@ class CampaignRead(Model):
     ratePerSecond: float | None
     status: str = Field(description="ready, running, paused, completed or cancelled.")
     rows: int = Field(description="Rows known (uploaded, or selected from the BSS).")
-    cursor: int = Field(description="Rows sent to the router so far.")
+    cursor: int = Field(description="Rows sent and answered so far.")
     created: int = Field(description="Rows whose request was created by this campaign.")
     existing: int = Field(description="Rows whose request existed already (a relaunch).")
     failed: int = Field(description="Rows refused (each with its error in `errors`).")
@@ -87,7 +87,7 @@ def _control(action: str, summary: str, doc: str):
                 summary=summary)(handler)
 
 
-_control("start", "Start a campaign", "Sends its rows to the router in batches, at most `ratePerSecond`.")
+_control("start", "Start a campaign", "Sends its rows to the request hosts in batches, at most `ratePerSecond`.")
 _control("pause", "Pause a running campaign", "It stops after the batch in flight.")
 _control("resume", "Resume a paused campaign", "It goes on from the first row not sent.")
 _control("cancel", "Cancel a campaign", "Rows not sent yet never will be; requests created stay.")

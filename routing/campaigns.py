@@ -3,7 +3,8 @@
 A campaign has an id, a request template, rows (each with a key: from a CSV/JSONL file uploaded
 in chunks, or from a selection over the BSS), an optional rate limit, and a status
 (``ready -> running <-> paused -> completed | cancelled``). The ``campaigns`` Ray actor runs the
-running ones: it sends rows to the router in batches of ``CHUNK``, each create with the
+running ones: it routes rows to the request hosts itself (a ``Dispatcher``) in batches of
+``CHUNK``, two batches on their way at once, each create with the
 Idempotency-Key ``campaign:<id>:<row key>``, and records each row's request id. Rows, cursor and
 counts live in ``campaigns.db`` beside the journal, so a relaunch (after a crash, a Ctrl-C, or on
 purpose) sends again only what is not recorded, and the idempotency keys make a row that was in
@@ -19,23 +20,26 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import ray
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from actors import names
-from actors.errors import Conflict, NotFound, Overloaded
+from actors.errors import Conflict, Invalid, NotFound, Overloaded
 from actors.models import Channel, Direction, Id, LongText, Scalar
 from bss import open_bss
 
 from .models import CharName, RequestCreate
+from .router import Dispatcher
+from .table import RoutingTable
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500  # rows per router call
+CHUNK = 500  # rows per batch
 NAME = "campaigns"
 RowKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
@@ -208,10 +212,10 @@ def body_of(template: dict[str, Any], party: str, characteristics: dict[str, Any
 class Campaigns:
     """The named actor ``campaigns``: creates, runs, pauses, resumes and cancels campaigns."""
 
-    def __init__(self, store_path: str, bss_path: str, namespace: str):
+    def __init__(self, store_path: str, bss_path: str, namespace: str, table: RoutingTable, hosts: int):
         self.store = CampaignStore(Path(store_path))
         self.bss_path = bss_path
-        self.router = names.lookup(names.ROUTER, namespace)
+        self.dispatcher = Dispatcher(table, [names.lookup(names.host_name(i), namespace) for i in range(hosts)])
         self.tasks: dict[str, asyncio.Task] = {}
         for cid in self.store.ids():  # after a restart, running campaigns go on where they were
             c = self.store.get(cid)
@@ -308,38 +312,75 @@ class Campaigns:
             log.exception("campaign %s stopped", cid)
 
     async def _send_all(self, cid: str) -> None:
+        """Send the rows after the cursor, a batch at a time, with the next batch already on its way
+        while one is answered (one at a time under a rate limit). Outcomes are recorded in row
+        order; when the runtime answers ``Overloaded``, the batches from there on go again after a
+        pause (idempotent: a row created meanwhile answers as existing)."""
         started, sent = time.monotonic(), 0
-        while True:
-            c = self.store.get(cid)
-            if c is None or c["status"] != CampaignStatus.running:
-                return
-            rate = c["ratePerSecond"]
-            size = CHUNK if not rate else max(1, min(CHUNK, int(rate)))  # at most a second's worth a batch
-            batch = self.store.next_rows(cid, c["cursor"], size)
-            if not batch:
-                self.store.set_status(cid, CampaignStatus.completed)
-                return
-            template, actor = c["template"], f"campaign:{cid}"
-            items = []
-            for _, key, party, chars in batch:
-                items.append((body_of(template, party, chars).model_dump_json(), f"campaign:{cid}:{key}", actor, cid))
-            answers = await self.router.create_many.remote(items)
-            if any(isinstance(a, Overloaded) for a in answers):
-                await asyncio.sleep(1.0)  # the runtime is behind: the same batch again (idempotent)
-                continue
-            results, created, existing, failed = [], 0, 0, 0
-            for (_, key, _, _), a in zip(batch, answers, strict=True):
-                if isinstance(a, Exception):
-                    results.append((key, None, f"{getattr(a, 'code', type(a).__name__)}: {a}"[:500]))
-                    failed += 1
-                else:
-                    was_new, rid, _ = a
-                    results.append((key, rid, None))
-                    created += was_new
-                    existing += not was_new
-            self.store.record(cid, results, batch[-1][0], created, existing, failed)
-            sent += len(batch)
-            if rate:
-                ahead = sent / rate - (time.monotonic() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
+        inflight: deque[tuple[list, asyncio.Task]] = deque()
+        try:
+            while True:
+                c = self.store.get(cid)
+                if c is None or c["status"] != CampaignStatus.running:
+                    return  # paused or cancelled: what is in flight is recorded below
+                rate = c["ratePerSecond"]
+                size = CHUNK if not rate else max(1, min(CHUNK, int(rate)))  # at most a second's worth a batch
+                after = inflight[-1][0][-1][0] if inflight else c["cursor"]
+                batch = self.store.next_rows(cid, after, size)
+                if batch:
+                    inflight.append((batch, asyncio.get_running_loop().create_task(self._send(c, batch))))
+                    if len(inflight) < (1 if rate else 2):
+                        continue
+                elif not inflight:
+                    self.store.set_status(cid, CampaignStatus.completed)
+                    return
+                first, task = inflight.popleft()
+                if not self._record(cid, first, await task):
+                    for _, later in inflight:  # the runtime is behind: these go again too
+                        await asyncio.gather(later, return_exceptions=True)
+                    inflight.clear()
+                    await asyncio.sleep(1.0)
+                    continue
+                sent += len(first)
+                if rate:
+                    ahead = sent / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+        finally:
+            while inflight:  # stopped (paused, cancelled, failed): keep what was created
+                first, task = inflight.popleft()
+                try:
+                    answers = await task
+                except Exception:
+                    break
+                if not self._record(cid, first, answers):
+                    break
+
+    async def _send(self, c: dict[str, Any], batch: list) -> list[Any]:
+        cid, template, actor = c["id"], c["template"], f"campaign:{c['id']}"
+        items, bad = [], {}
+        for n, (_, key, party, chars) in enumerate(batch):
+            try:
+                items.append((body_of(template, party, chars), f"campaign:{cid}:{key}", actor, cid))
+            except ValidationError as exc:  # rows are checked on upload: only a template change could do it
+                bad[n] = Invalid(str(exc), "characteristics")
+        answers = iter(await self.dispatcher.create_many(items))
+        return [bad[n] if n in bad else next(answers) for n in range(len(batch))]
+
+    def _record(self, cid: str, batch: list, answers: list[Any]) -> bool:
+        """Record a batch's outcomes and move the cursor past it; False (nothing recorded) when the
+        runtime refused it as overloaded."""
+        if any(isinstance(a, Overloaded) for a in answers):
+            return False
+        results, created, existing, failed = [], 0, 0, 0
+        for (_, key, _, _), a in zip(batch, answers, strict=True):
+            if isinstance(a, Exception):
+                results.append((key, None, f"{getattr(a, 'code', type(a).__name__)}: {a}"[:500]))
+                failed += 1
+            else:
+                was_new, rid, _ = a
+                results.append((key, rid, None))
+                created += was_new
+                existing += not was_new
+        self.store.record(cid, results, batch[-1][0], created, existing, failed)
+        return True

@@ -1,6 +1,7 @@
-"""What the gateway uses to reach the runtime: the router for creates, the request's own host for
-everything else (found from the id on the hash ring, no router hop), the journal for lists and live
-events, the ``webhooks`` actor for the hub."""
+"""What the gateway uses to reach the runtime: its own ``Dispatcher`` for creates (classified here
+and sent to the hosts in batches, no router hop), the request's own host for everything else (found
+from the id on the hash ring), the journal for lists and live events, the ``webhooks`` actor for the
+hub."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from bss import open_bss
 from .config import Settings
 from .models import RequestCreate
 from .ring import HashRing
+from .router import Dispatcher
+from .table import RoutingTable
 
 PING_TIMEOUT = 2.0
 
 
 class RuntimeClient:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, table: RoutingTable | None = None):
+        """``table``: the routing table the runtime was started with (default: the settings' file)."""
         ns = settings.namespace
         self.settings = settings
         self.router = names.lookup(names.ROUTER, ns)
@@ -32,6 +36,7 @@ class RuntimeClient:
         self.campaigns = names.lookup("campaigns", ns)
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
         self.ring = HashRing(settings.hosts)
+        self.dispatcher = Dispatcher(table or RoutingTable.load(settings.routing_table), self.hosts)
         self.readers = [SQLiteReader(settings.journal_path(i)) for i in range(settings.hosts)]
         self._bss_path = settings.bss_path
         self._csrs: dict[str, dict[str, Any]] | None = None
@@ -46,9 +51,9 @@ class RuntimeClient:
         return self.hosts[self.ring.host_for(request_id)]
 
     async def create_many(self, items: list[tuple[RequestCreate, str | None, str]]) -> list[Any]:
-        """Many creates ``(body, Idempotency-Key, actor)`` in one router call; each answer is
+        """Many creates ``(body, Idempotency-Key, actor)``, one call per host; each answer is
         ``(created, id, status)`` or an error."""
-        return await self.router.create_many.remote([(b.model_dump_json(), k, a) for b, k, a in items])
+        return await self.dispatcher.create_many([(b, k, a, None) for b, k, a in items])
 
     async def status(self, request_id: str) -> bytes:
         return await self.host(request_id).status.remote(request_id)

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
                                      "runtime; more at once are answered 503 with Retry-After.")
     max_journal_backlog: int = Field(20000, ge=1, description="Journal commits a host lets wait; over "
                                      "it, new creates are answered 503 with Retry-After.")
+    max_driving: int = Field(256, ge=0, description="Requests a host takes up at once from creates (their "
+                             "fulfilment running); a create beyond it is journaled as acknowledged and taken "
+                             "up in turn. 0: no bound.")
+    max_active: int = Field(20000, ge=0, description="Request actors a host keeps in memory; past it the least "
+                            "recently used idle ones are passivated at once. 0: no bound.")
+    max_ready: int = Field(500000, ge=1, description="Acknowledged requests a host lets wait to be taken up; "
+                           "over it, new creates are answered 503 with Retry-After.")
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
     events_poll_seconds: float = Field(0.2, gt=0, le=10, description="How often live streams and webhooks "

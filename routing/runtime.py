@@ -50,7 +50,8 @@ class Runtime:
         replicas = {kind: cfg.replicas for kind, cfg in self.table.processes.items()}
         self.hosts = [
             RequestHost.options(name=names.host_name(i), namespace=ns).remote(
-                i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog
+                i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog,
+                s.max_driving or None, s.max_active or None, s.max_ready
             )
             for i in range(s.hosts)
         ]
@@ -59,7 +60,7 @@ class Runtime:
             str(s.webhooks_path), [str(s.journal_path(i)) for i in range(s.hosts)], delivery_policy(s))
         # Wait until every actor has run its constructor (hosts have rehydrated their shard).
         self.campaigns = Campaigns.options(name=campaigns.NAME, namespace=ns).remote(
-            str(s.data_dir / "campaigns.db"), str(s.bss_path), ns)
+            str(s.data_dir / "campaigns.db"), str(s.bss_path), ns, self.table, s.hosts)
         ray.get([self.router.ping.remote(), self.webhooks.ping.remote(), self.campaigns.ping.remote(), *(h.ping.remote() for h in self.hosts),
                  *(p.ping.remote() for ps in self.processes.values() for p in ps)])
         return self

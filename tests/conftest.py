@@ -54,7 +54,7 @@ class Live:
     def __init__(self, settings: Settings, table: RoutingTable | None = None):
         self.settings = settings
         self.runtime = Runtime(settings, table).start()
-        self.client_rt = RuntimeClient(settings)
+        self.client_rt = RuntimeClient(settings, self.runtime.table)
         self.app = create_app(self.client_rt)
         self.keys = KeyStore(settings.keys_path)
         self.tokens = {role: self.keys.create(role, name=f"tests {role}", **binding)[1]

@@ -40,7 +40,7 @@ class ShardRig:
     """A shard, its journal, its clock, and shortcuts to create requests and act on them."""
 
     def __init__(self, tmp_path: Path, passivate_after: float | None = None, table: RoutingTable | None = None,
-                 **policy_changes: dict[str, Any]):
+                 shard_options: dict[str, Any] | None = None, **policy_changes: dict[str, Any]):
         self.clock = ManualClock()
         self.table = table or RoutingTable.load()
         policies = self.table.policies()
@@ -49,19 +49,25 @@ class ShardRig:
         self.classifier = Classifier(self.table)
         self.journal = SQLiteJournal(tmp_path / "shard.db")
         self.shard = Shard("test-host", self.journal, policies, local_processes(tmp_path / "bss.db"),
-                           clock=self.clock, passivate_after=passivate_after)
+                           clock=self.clock, passivate_after=passivate_after, **(shard_options or {}))
         self.shard.recover()
 
-    async def create(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,
-                     **characteristics: Any) -> str:
+    def new(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,
+            **characteristics: Any) -> tuple[str, str, str]:
+        """A classified create for the shard: ``(id, state JSON, body hash)``."""
         body = RequestCreate(requestType=request_type, direction="inbound", channel="web", priority=priority,
                              relatedParty=[{"id": party, "role": "customer"}], description="garden gnomes?",
                              characteristics=characteristics)
         state = self.classifier.classify(body, None, "api", now=self.clock.now())
-        created, _ = await self.shard.create(state.model_dump_json(), body.body_hash())
+        return state.id, state.model_dump_json(), body.body_hash()
+
+    async def create(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,
+                     **characteristics: Any) -> str:
+        rid, state_json, body_hash = self.new(request_type, party, priority, **characteristics)
+        created, _ = await self.shard.create(state_json, body_hash)
         assert created
         await self.settle()
-        return state.id
+        return rid
 
     async def status(self, rid: str) -> dict[str, Any]:
         return json.loads(await self.shard.status(rid))
@@ -79,7 +85,7 @@ class ShardRig:
         """Let the actors finish what they are doing (activities run in threads)."""
         for _ in range(400):
             busy = [a for a in self.shard.actors.values() if not a.idle()]
-            if not busy:
+            if not busy and not (self.shard.ready and self.shard._room()):
                 await asyncio.sleep(0.01)
                 return
             await asyncio.sleep(0.01)

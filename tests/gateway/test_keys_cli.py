@@ -3,6 +3,7 @@ a list never shows a secret, a revoked key no longer verifies."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ from gateway.keystore import KeyStore
 
 def keys(*args: str, data_dir) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gateway.cli", "keys", *args, "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "200"})  # a table as wide as the terminal
 
 
 def test_create_list_revoke(tmp_path):

@@ -1,0 +1,91 @@
+"""Taking requests up: a burst of creates beyond ``max_driving`` is acknowledged at once (journaled)
+and fulfilled in turn, oldest first; memory stays within ``max_active``; requests acknowledged but
+not taken up when a host stops are taken up after its restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from actors.host import Shard
+from actors.journal import SQLiteJournal
+from tests.actors.shard_support import ShardRig, local_processes
+
+NO_SELF_SERVICE = {"selfService": False}
+
+
+def first_step_seq(rig: ShardRig, rid: str) -> int:
+    """The journal position of the request's first change after it was created."""
+    events = rig.events(rid)
+    return next(e["seq"] for e in events if e["type"] != "created")
+
+
+async def test_a_burst_beyond_max_driving_is_acknowledged_at_once_and_fulfilled_in_turn(tmp_path):
+    rig = ShardRig(tmp_path, shard_options={"max_driving": 2})
+    try:
+        news = [rig.new("billingInquiry", party="CUST-0001", billingAccountId="BA-0001") for _ in range(12)]
+        most = 0
+
+        async def watch():
+            nonlocal most
+            while True:
+                most = max(most, rig.shard.driving)
+                await asyncio.sleep(0)
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in news])
+        assert all(created for created, _ in answers)
+        assert [json.loads(body)["status"] for _, body in answers] == ["acknowledged"] * 12
+        waiting = [rid for rid, _, _ in news if rig.journal.get(rid).status.value == "acknowledged"]
+        assert rig.shard.deferred == len(waiting) >= 10  # journaled, answered, not taken up yet
+
+        await rig.settle()
+        watcher.cancel()
+        assert most <= 2
+        for rid, _, _ in news:
+            done = await rig.status(rid)
+            assert done["status"] == "resolved" and done["result"]["billingAccountId"] == "BA-0001"
+        order = [first_step_seq(rig, rid) for rid in waiting]
+        assert order == sorted(order)  # taken up oldest first
+    finally:
+        rig.close()
+
+
+async def test_at_most_max_active_actors_stay_in_memory_and_the_others_still_answer(tmp_path):
+    rig = ShardRig(tmp_path, shard_options={"max_active": 5}, inquiry=NO_SELF_SERVICE)
+    try:
+        ids = [await rig.create("inquiry") for _ in range(20)]
+        assert len(rig.shard.actors) <= 5
+        assert rig.shard.passivated >= 15
+        for rid in ids:
+            assert (await rig.status(rid))["status"] == "held"  # reactivated from the journal to answer
+    finally:
+        rig.close()
+
+
+async def test_requests_waiting_their_turn_are_taken_up_after_a_restart(tmp_path):
+    rig = ShardRig(tmp_path, shard_options={"max_driving": 0})  # no room at all: every create waits
+    ids = []
+    for _ in range(5):
+        rid, state_json, body_hash = rig.new("billingInquiry", party="CUST-0001", billingAccountId="BA-0001")
+        created, _ = await rig.shard.create(state_json, body_hash)
+        assert created
+        ids.append(rid)
+    assert (await rig.status(ids[0]))["status"] == "acknowledged"  # a query answers, and does not jump the line
+    await asyncio.sleep(0.2)
+    assert (await rig.status(ids[0]))["status"] == "acknowledged" and list(rig.shard.ready) == ids
+    rig.close()
+
+    journal = SQLiteJournal(tmp_path / "shard.db")
+    again = Shard("test-host", journal, rig.shard.policies, local_processes(tmp_path / "bss.db"), clock=rig.clock)
+    try:
+        again.recover()
+        assert again.rehydrated == 5
+        for _ in range(400):
+            if all(journal.get(rid).status.value == "resolved" for rid in ids):
+                break
+            await asyncio.sleep(0.01)
+        assert [journal.get(rid).status.value for rid in ids] == ["resolved"] * 5
+    finally:
+        again.stop()
+        journal.close()
