@@ -323,7 +323,7 @@ class Shard:
                 return False, await self.status(rid)
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
-            if self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None:
+            if self._dedicated_type(state):
                 await self._actor(state, state_json).persist_created(body_hash)
                 self.dedicated[rid] = self.dedicate(state)
             elif not self.ready and self._room():  # taken up at once: journaled with its first step
@@ -339,11 +339,7 @@ class Shard:
                 self._trim()
             else:  # no room now: journaled as acknowledged, taken up in turn
                 await self.journal.commit([Write(state, state_json, [("created", state_json)], body_hash)])
-                self._line_up(rid)
-                self.deferred += 1
-                if state.timers:  # an SLA warning due before its turn takes it up then
-                    self._wake_at(min(state.timers.values()), rid)
-                self._take_up()
+                self._lined_up([state])
             fut.set_result(body_hash)
             return True, state_json.encode()  # the request as created (acknowledged); GET shows it since
         except BaseException as exc:
@@ -354,9 +350,12 @@ class Shard:
             self.creating.pop(rid, None)
 
     async def create_many(self, items: list[tuple[str, str]]) -> list[tuple[bool, bytes] | Exception]:
-        """Many creates in one call; the journal commits them together (one transaction). Each item
-        answers like ``create``, or with its own error: one bad item fails nothing else. When the
-        journal has more commits waiting than ``max_backlog``, every item is refused with
+        """Many creates in one call. Each item answers like ``create``, or with its own error: one
+        bad item fails nothing else. As many as there is room for are taken up at once (each
+        journaled with its first step); the others are journaled together, in one commit, as
+        acknowledged, and lined up. An id the journal (or this batch) has already goes the way
+        of ``create``, which answers the request it is. When the journal has more commits waiting
+        than ``max_backlog``, or more than ``max_ready`` requests wait, every item is refused with
         ``Overloaded`` and nothing is created."""
         backlog = getattr(self.journal, "backlog", lambda: 0)()
         if self.max_backlog is not None and backlog > self.max_backlog:
@@ -364,8 +363,62 @@ class Shard:
         if self.max_ready is not None and len(self.ready) > self.max_ready:
             return [Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; "
                                f"retry shortly")] * len(items)
-        return await asyncio.gather(*(self.create(state_json, body_hash) for state_json, body_hash in items),
-                                    return_exceptions=True)
+        out: list[Any] = [None] * len(items)
+        states = []
+        for i, (state_json, body_hash) in enumerate(items):
+            try:
+                states.append((i, RequestState.model_validate_json(state_json), state_json, body_hash))
+            except ValueError as exc:
+                out[i] = exc
+        keyed = [st.id for _, st, _, _ in states if st.idempotencyKey is not None]
+        known = self.journal.known(keyed) if keyed else set()
+        room = 0 if self.ready else (len(states) if self.max_driving is None else self.max_driving - self.driving)
+        one_by_one, lined, seen = [], [], set()
+        for i, st, state_json, body_hash in states:
+            rid = st.id
+            if rid in known or rid in seen or rid in self.creating or self._dedicated_type(st):
+                one_by_one.append((i, state_json, body_hash))  # a duplicate, or its own actor: as create does
+            elif room > 0:
+                room -= 1
+                one_by_one.append((i, state_json, body_hash))
+            else:
+                lined.append((i, st, state_json, body_hash))
+            seen.add(rid)
+        loop = asyncio.get_running_loop()
+        for _, st, _, _ in lined:  # a duplicate arriving meanwhile waits for this commit
+            self.creating[st.id] = loop.create_future()
+        singles = asyncio.gather(*(self.create(sj, bh) for _, sj, bh in one_by_one), return_exceptions=True)
+        if lined:
+            try:
+                await self.journal.commit([Write(st, sj, [("created", sj)], bh) for _, st, sj, bh in lined])
+                failure = None
+            except Exception as exc:
+                failure = exc
+            for i, st, state_json, body_hash in lined:
+                fut = self.creating.pop(st.id)
+                if failure is None:
+                    fut.set_result(body_hash)
+                    out[i] = (True, state_json.encode())
+                else:
+                    fut.set_exception(failure)
+                    fut.exception()  # retrieved: a waiting duplicate sees it through _body_hash
+                    out[i] = failure
+            if failure is None:
+                self._lined_up([st for _, st, _, _ in lined])
+        for (i, _, _), answer in zip(one_by_one, await singles, strict=True):
+            out[i] = answer
+        return out
+
+    def _dedicated_type(self, state: RequestState) -> bool:
+        return self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None
+
+    def _lined_up(self, states: list[RequestState]) -> None:
+        for st in states:
+            self._line_up(st.id)
+            if st.timers:  # an SLA warning due before its turn takes it up then
+                self._wake_at(min(st.timers.values()), st.id)
+        self.deferred += len(states)
+        self._take_up()
 
     async def _body_hash(self, rid: str) -> str | None:
         if rid in self.creating:

@@ -76,6 +76,10 @@ class Journal(ABC):
     def body_hash(self, request_id: str) -> str | None:
         """The hash of the create body (for Idempotency-Key checks); None if unknown."""
 
+    def known(self, request_ids: list[str]) -> set[str]:
+        """Which of these ids the journal has (one read for a batch of creates)."""
+        return {rid for rid in request_ids if self.body_hash(rid) is not None}
+
     @abstractmethod
     def state_json(self, request_id: str) -> str | None:
         """The current state as stored (the JSON a status query answers); None if unknown."""
@@ -216,6 +220,14 @@ class SQLiteReader:
     def body_hash(self, request_id: str) -> str | None:
         row = self._conn.execute("SELECT body_hash FROM requests WHERE id = ?", (request_id,)).fetchone()
         return row[0] if row else None
+
+    def known(self, request_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for n in range(0, len(request_ids), 500):
+            chunk = request_ids[n:n + 500]
+            marks = ", ".join("?" * len(chunk))
+            out.update(r[0] for r in self._conn.execute(f"SELECT id FROM requests WHERE id IN ({marks})", chunk))
+        return out
 
     def state_json(self, request_id: str) -> str | None:
         row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()

@@ -53,12 +53,12 @@ class ShardRig:
         self.shard.recover()
 
     def new(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,
-            **characteristics: Any) -> tuple[str, str, str]:
+            key: str | None = None, **characteristics: Any) -> tuple[str, str, str]:
         """A classified create for the shard: ``(id, state JSON, body hash)``."""
         body = RequestCreate(requestType=request_type, direction="inbound", channel="web", priority=priority,
                              relatedParty=[{"id": party, "role": "customer"}], description="garden gnomes?",
                              characteristics=characteristics)
-        state = self.classifier.classify(body, None, "api", now=self.clock.now())
+        state = self.classifier.classify(body, key, "api", now=self.clock.now())
         return state.id, state.model_dump_json(), body.body_hash()
 
     async def create(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,

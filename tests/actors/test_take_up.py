@@ -89,3 +89,27 @@ async def test_requests_waiting_their_turn_are_taken_up_after_a_restart(tmp_path
     finally:
         again.stop()
         journal.close()
+
+
+async def test_a_batch_sent_again_answers_the_same_requests_and_creates_nothing(tmp_path):
+    """What a relaunched campaign does: keyed creates, some taken up at once and some lined up, a
+    duplicate inside the batch, then the whole batch again."""
+    rig = ShardRig(tmp_path, shard_options={"max_driving": 1})
+    try:
+        items = [rig.new("billingInquiry", key=f"row-{i}", billingAccountId="BA-0001") for i in range(6)]
+        items.append(items[0])
+        first = await rig.shard.create_many([(sj, bh) for _, sj, bh in items])
+        assert [created for created, _ in first] == [True] * 6 + [False]
+        assert rig.shard.deferred >= 4
+        again = await rig.shard.create_many([(sj, bh) for _, sj, bh in items[:6]])
+        assert [created for created, _ in again] == [False] * 6
+        assert [json.loads(body)["id"] for _, body in again] == [rid for rid, _, _ in items[:6]]
+        await rig.settle()
+        ids = [rid for rid, _, _ in items[:6]]
+        assert rig.journal.known(ids + ["nope"]) == set(ids)
+        assert [(await rig.status(rid))["status"] for rid in ids] == ["resolved"] * 6
+        other = rig.new("billingInquiry", key="row-0", billingAccountId="BA-0002")  # the same key, another body
+        [conflict] = await rig.shard.create_many([(other[1], other[2])])
+        assert getattr(conflict, "code", None) == "request.idempotency_conflict", conflict
+    finally:
+        rig.close()
