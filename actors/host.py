@@ -23,7 +23,7 @@ from ray.util import metrics as ray_metrics
 from . import names
 from .clock import Clock, SystemClock
 from .errors import IdempotencyConflict, NotFound, Overloaded
-from .journal import Journal, SQLiteJournal, Write
+from .journal import Journal, SQLiteJournal, Write, index_columns
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
 from .request import RequestActor
@@ -339,7 +339,7 @@ class Shard:
                 self._trim()
             else:  # no room now: journaled as acknowledged, taken up in turn
                 await self.journal.commit([Write(state, state_json, [("created", state_json)], body_hash)])
-                self._lined_up([state])
+                self._lined_up([(rid, min(state.timers.values(), default=None))])
             fut.set_result(body_hash)
             return True, state_json.encode()  # the request as created (acknowledged); GET shows it since
         except BaseException as exc:
@@ -349,9 +349,11 @@ class Shard:
         finally:
             self.creating.pop(rid, None)
 
-    async def create_many(self, items: list[tuple[str, str]]) -> list[tuple[bool, bytes] | Exception]:
+    async def create_many(self, items: list[tuple[str, str] | tuple[str, str, tuple]]) -> list[tuple[bool, bytes] | Exception]:
         """Many creates in one call. Each item answers like ``create``, or with its own error: one
-        bad item fails nothing else. As many as there is room for are taken up at once (each
+        bad item fails nothing else. An item is ``(state JSON, body hash)``, or with the row's
+        ``index_columns`` as a third element (then the state is not parsed here unless it is
+        taken up at once). As many as there is room for are taken up at once (each
         journaled with its first step); the others are journaled together, in one commit, as
         acknowledged, and lined up. An id the journal (or this batch) has already goes the way
         of ``create``, which answers the request it is. When the journal has more commits waiting
@@ -364,38 +366,45 @@ class Shard:
             return [Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; "
                                f"retry shortly")] * len(items)
         out: list[Any] = [None] * len(items)
-        states = []
-        for i, (state_json, body_hash) in enumerate(items):
-            try:
-                states.append((i, RequestState.model_validate_json(state_json), state_json, body_hash))
-            except ValueError as exc:
-                out[i] = exc
-        keyed = [st.id for _, st, _, _ in states if st.idempotencyKey is not None]
+        entries = []  # (index, columns, state JSON, body hash)
+        for i, item in enumerate(items):
+            state_json, body_hash, columns = item if len(item) == 3 else (*item, None)
+            if columns is None:
+                try:
+                    columns = index_columns(RequestState.model_validate_json(state_json), body_hash)
+                except ValueError as exc:
+                    out[i] = exc
+                    continue
+            entries.append((i, columns, state_json, body_hash))
+        keyed = [c[0] for _, c, _, _ in entries if c[6] is not None]
         known = self.journal.known(keyed) if keyed else set()
-        room = 0 if self.ready else (len(states) if self.max_driving is None else self.max_driving - self.driving)
+        room = 0 if self.ready else (len(entries) if self.max_driving is None else self.max_driving - self.driving)
         one_by_one, lined, seen = [], [], set()
-        for i, st, state_json, body_hash in states:
-            rid = st.id
-            if rid in known or rid in seen or rid in self.creating or self._dedicated_type(st):
+        for entry in entries:
+            i, columns, state_json, body_hash = entry
+            rid = columns[0]
+            dedicated = self.dedicate is not None and self.policies[columns[2]].placement == Placement.dedicated
+            if rid in known or rid in seen or rid in self.creating or dedicated:
                 one_by_one.append((i, state_json, body_hash))  # a duplicate, or its own actor: as create does
             elif room > 0:
                 room -= 1
                 one_by_one.append((i, state_json, body_hash))
             else:
-                lined.append((i, st, state_json, body_hash))
+                lined.append(entry)
             seen.add(rid)
         loop = asyncio.get_running_loop()
-        for _, st, _, _ in lined:  # a duplicate arriving meanwhile waits for this commit
-            self.creating[st.id] = loop.create_future()
+        for _, columns, _, _ in lined:  # a duplicate arriving meanwhile waits for this commit
+            self.creating[columns[0]] = loop.create_future()
         singles = asyncio.gather(*(self.create(sj, bh) for _, sj, bh in one_by_one), return_exceptions=True)
         if lined:
             try:
-                await self.journal.commit([Write(st, sj, [("created", sj)], bh) for _, st, sj, bh in lined])
+                await self.journal.commit([Write(None, sj, [("created", sj)], bh, columns)
+                                           for _, columns, sj, bh in lined])
                 failure = None
             except Exception as exc:
                 failure = exc
-            for i, st, state_json, body_hash in lined:
-                fut = self.creating.pop(st.id)
+            for i, columns, state_json, body_hash in lined:
+                fut = self.creating.pop(columns[0])
                 if failure is None:
                     fut.set_result(body_hash)
                     out[i] = (True, state_json.encode())
@@ -404,7 +413,7 @@ class Shard:
                     fut.exception()  # retrieved: a waiting duplicate sees it through _body_hash
                     out[i] = failure
             if failure is None:
-                self._lined_up([st for _, st, _, _ in lined])
+                self._lined_up([(c[0], datetime.fromisoformat(c[13]) if c[13] else None) for _, c, _, _ in lined])
         for (i, _, _), answer in zip(one_by_one, await singles, strict=True):
             out[i] = answer
         return out
@@ -412,12 +421,13 @@ class Shard:
     def _dedicated_type(self, state: RequestState) -> bool:
         return self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None
 
-    def _lined_up(self, states: list[RequestState]) -> None:
-        for st in states:
-            self._line_up(st.id)
-            if st.timers:  # an SLA warning due before its turn takes it up then
-                self._wake_at(min(st.timers.values()), st.id)
-        self.deferred += len(states)
+    def _lined_up(self, waiting: list[tuple[str, datetime | None]]) -> None:
+        """Journaled as acknowledged ``(id, earliest timer)``: in line, taken up in turn."""
+        for rid, due in waiting:
+            self._line_up(rid)
+            if due is not None:  # an SLA warning due before its turn takes it up then
+                self._wake_at(due, rid)
+        self.deferred += len(waiting)
         self._take_up()
 
     async def _body_hash(self, rid: str) -> str | None:

@@ -40,12 +40,16 @@ class Write:
     """One request's new current state and the events that led to it, committed together.
 
     ``state_json`` is the state serialised once by the caller (the same bytes answer status
-    queries); ``events`` are ``(type, JSON text)``; ``body_hash`` is set on the create only."""
+    queries); ``events`` are ``(type, JSON text)``; ``body_hash`` is set on the create only.
+    ``columns``, when given, are the request row's columns (``index_columns``) computed by whoever
+    built the state: a host then journals a create without parsing the state again, and ``state``
+    may be None."""
 
-    state: RequestState
+    state: RequestState | None
     state_json: str
     events: list[tuple[str, str]] = field(default_factory=list)
     body_hash: str | None = None
+    columns: tuple | None = None
 
 
 @dataclass
@@ -180,14 +184,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _row(w: Write) -> tuple:
-    s = w.state
+def index_columns(s: RequestState, body_hash: str | None) -> tuple:
+    """A request row's columns but the state itself, in ``UPSERT`` order: ``[0]`` the id, ``[2]``
+    the request type, ``[6]`` the Idempotency-Key, ``[13]`` the earliest timer, ``[16]`` the time of
+    the change."""
     return (
         s.id, s.status.value, s.requestType, s.channel.value, s.direction.value, s.party_id,
-        s.idempotencyKey, w.body_hash, s.campaignId, s.priority, s.queue, s.assignee,
+        s.idempotencyKey, body_hash, s.campaignId, s.priority, s.queue, s.assignee,
         ts(s.claimExpiresAt) if s.claimExpiresAt else None, ts(min(s.timers.values())) if s.timers else None,
-        int(s.hidden), ts(s.creationDate), ts(s.lastUpdate), w.state_json,
+        int(s.hidden), ts(s.creationDate), ts(s.lastUpdate),
     )
+
+
+def _row(w: Write) -> tuple:
+    assert w.columns is not None or w.state is not None
+    return (*(w.columns or index_columns(w.state, w.body_hash)), w.state_json)
 
 
 class SQLiteReader:
@@ -383,14 +394,11 @@ class SQLiteJournal(SQLiteReader, Journal):
     def _apply(conn: sqlite3.Connection, writes: list[Write]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(UPSERT, [_row(w) for w in writes])
+            rows = [_row(w) for w in writes]
+            conn.executemany(UPSERT, rows)
             conn.executemany(
                 "INSERT INTO events (request_id, at, type, data) VALUES (?, ?, ?, ?)",
-                [
-                    (w.state.id, ts(w.state.lastUpdate), etype, data)
-                    for w in writes
-                    for etype, data in w.events
-                ],
+                [(row[0], row[16], etype, data) for row, w in zip(rows, writes) for etype, data in w.events],
             )
             conn.execute("COMMIT")
         except BaseException:

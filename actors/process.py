@@ -44,7 +44,9 @@ def _run_all(calls: list[tuple[Any, dict[str, Any]]]) -> list[Any]:
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
 class ProcessActor:
-    def __init__(self, kind: str, index: int, bss_path: str, bss_url: str | None = None):
+    def __init__(self, kind: str, index: int, bss_path: str, bss_url: str | None = None, nice: int = 0):
+        if nice > 0:  # fulfilment yields the CPU to intake (hosts, gateway) when both want it
+            os.nice(nice)
         self.kind = kind
         self.index = index
         bss = open_bss(bss_url, local=bss_path) if bss_url else open_bss(bss_path)

@@ -4,14 +4,13 @@ resume, cancel, and the numbers: rows, sent, created, failed, and requests by st
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import Field
 
 from actors.models import Id, Model
-from routing.campaigns import CampaignCreate, Row
+from routing.campaigns import ROWS, CampaignCreate, Row
 
 from .auth import CampaignRunner
 from .routes import PROBLEMS, Runtime
@@ -74,7 +73,7 @@ async def get_campaign(campaign_id: CampaignId, rt: Runtime) -> dict[str, Any]:
 async def add_rows(campaign_id: CampaignId, rows: Annotated[list[Row], Body(max_length=5000)],
                    rt: Runtime) -> dict[str, Any]:
     """Rows already known (by key) are ignored, so a launcher may send its whole file again."""
-    body = json.dumps([r.model_dump(mode="json") for r in rows])
+    body = ROWS.dump_json(rows).decode()
     return await _read(rt, await rt.campaigns.add_rows.remote(campaign_id, body))
 
 

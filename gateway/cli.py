@@ -235,8 +235,8 @@ def campaign_launch(
     api: ApiUrl = DEFAULT_API,
     token: Token = None,
 ) -> None:
-    """Launch (or relaunch) a campaign from a file: rows are uploaded in chunks, then sent; the
-    progress bar follows it. Run it again after a Ctrl-C or a crash: it creates exactly the
+    """Launch (or relaunch) a campaign from a file: rows are uploaded in chunks, and sent from
+    the first chunk on; the progress bar follows it. Run it again after a Ctrl-C or a crash: it creates exactly the
     requests still missing."""
     import hashlib
 
@@ -248,7 +248,15 @@ def campaign_launch(
     if resp.status_code >= 400:
         _show(resp)
     chunk: list[dict] = []
-    size = 0
+    size, chunks = 0, 0
+
+    def upload(rows: list[dict]) -> None:
+        nonlocal chunks
+        _upload(api, cid, rows)
+        chunks += 1
+        if chunks == 1:  # sending starts while the rest uploads (it takes the rows in order)
+            _start(api, cid)
+
     for n, record in _records(file):
         rec = {k: v for k, v in record.items() if v not in (None, "")}
         key, party = str(rec.pop("key", n)), rec.pop("partyId", None)
@@ -258,16 +266,20 @@ def campaign_launch(
         row = {"key": key, "partyId": str(party), "characteristics": rec}
         row_size = len(json.dumps(row)) + 2
         if chunk and (len(chunk) == CHUNK or size + row_size > CHUNK_BYTES):
-            _upload(api, cid, chunk)
+            upload(chunk)
             chunk, size = [], 0
         chunk.append(row)
         size += row_size
     if chunk:
-        _upload(api, cid, chunk)
+        upload(chunk)
+    _start(api, cid)  # again: had sending caught up with the upload, it goes on with the last rows
+    _summary(_follow(api, cid))
+
+
+def _start(api: str, cid: str) -> None:
     started = _call("POST", f"{api}/api/v1/campaigns/{cid}/start")
     if started.status_code >= 400:
         _show(started)
-    _summary(_follow(api, cid))
 
 
 def _upload(api: str, cid: str, rows: list[dict]) -> None:

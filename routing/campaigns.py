@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import ray
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from actors import names
 from actors.errors import Conflict, Invalid, NotFound, Overloaded
@@ -71,6 +71,9 @@ class Row(Strict):
     key: RowKey = Field(description="Unique in the campaign: relaunching never creates a second request for it.")
     partyId: Id
     characteristics: dict[CharName, Scalar] = Field(default_factory=dict, max_length=50)
+
+
+ROWS = TypeAdapter(list[Row])  # an upload, validated and dumped at once (not row by row)
 
 
 class Selection(Strict):
@@ -150,12 +153,21 @@ class CampaignStore:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 total = self.conn.execute("SELECT total FROM campaigns WHERE id = ?", (cid,)).fetchone()[0]
-                added = 0
-                for r in rows:
-                    cur = self.conn.execute(
-                        "INSERT OR IGNORE INTO campaign_rows (campaign_id, seq, row_key, party_id, data) "
-                        "VALUES (?, ?, ?, ?, ?)", (cid, total + added + 1, r.key, r.partyId, json.dumps(r.characteristics)))
-                    added += cur.rowcount
+                fresh: dict[str, Row] = {}
+                for r in rows:  # the first of a key in this upload
+                    fresh.setdefault(r.key, r)
+                keys = list(fresh)
+                for n in range(0, len(keys), 500):  # and not known from an upload before
+                    chunk = keys[n:n + 500]
+                    marks = ", ".join("?" * len(chunk))
+                    for (key,) in self.conn.execute(f"SELECT row_key FROM campaign_rows WHERE campaign_id = ? "
+                                                    f"AND row_key IN ({marks})", [cid, *chunk]):
+                        del fresh[key]
+                self.conn.executemany(
+                    "INSERT INTO campaign_rows (campaign_id, seq, row_key, party_id, data) VALUES (?, ?, ?, ?, ?)",
+                    [(cid, total + n + 1, r.key, r.partyId, json.dumps(r.characteristics))
+                     for n, r in enumerate(fresh.values())])  # seq stays dense: the cursor counts rows
+                added = len(fresh)
                 self.conn.execute("UPDATE campaigns SET total = total + ?, updated_at = ? WHERE id = ?",
                                   (added, time.time(), cid))
                 self.conn.execute("COMMIT")
@@ -249,7 +261,7 @@ class Campaigns:
         c = self._get(cid)
         if c["status"] == CampaignStatus.cancelled:
             raise Conflict(f"campaign {cid} is cancelled: it takes no more rows", "status")
-        rows = [Row.model_validate(r) for r in json.loads(rows_json)]  # a completed one: a relaunch
+        rows = ROWS.validate_json(rows_json)  # a completed one: a relaunch
         added = self.store.add_rows(cid, rows)
         if c["status"] == CampaignStatus.running:
             self._run(cid)

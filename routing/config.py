@@ -34,6 +34,8 @@ class Settings(BaseSettings):
                             "recently used idle ones are passivated at once. 0: no bound.")
     max_ready: int = Field(500000, ge=1, description="Acknowledged requests a host lets wait to be taken up; "
                            "over it, new creates are answered 503 with Retry-After.")
+    process_nice: int = Field(4, ge=0, le=19, description="Niceness added to process actors: on a busy "
+                              "machine, taking requests in and answering queries come before fulfilment.")
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
     events_poll_seconds: float = Field(0.2, gt=0, le=10, description="How often live streams and webhooks "

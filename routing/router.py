@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from actors import names, sla
 from actors.errors import Invalid
+from actors.journal import index_columns
 from actors.models import RequestState, Status, TimelineEntry, utcnow
 
 from .models import RequestCreate
@@ -109,7 +110,7 @@ class Dispatcher:
         body fails nothing else). States cross Ray as JSON text: pickling pydantic models costs
         several times more."""
         out: list[tuple[bool, str, bytes] | Exception | None] = [None] * len(items)
-        by_host: dict[int, list[tuple[int, str, str, str]]] = {}
+        by_host: dict[int, list[tuple[int, str, tuple]]] = {}
         now = utcnow()
         for i, (body, key, actor, campaign_id) in enumerate(items):
             try:
@@ -117,14 +118,15 @@ class Dispatcher:
             except Invalid as exc:
                 out[i] = exc
                 continue
+            body_hash = body.body_hash()
             by_host.setdefault(self.ring.host_for(state.id), []).append(
-                (i, state.id, state.model_dump_json(), body.body_hash()))
+                (i, state.id, (state.model_dump_json(), body_hash, index_columns(state, body_hash))))
         hosts = list(by_host)
         answers = await asyncio.gather(
-            *(self.hosts[h].create_many.remote([(sj, bh) for _, _, sj, bh in by_host[h]]) for h in hosts),
+            *(self.hosts[h].create_many.remote([item for _, _, item in by_host[h]]) for h in hosts),
             return_exceptions=True)
         for h, answer in zip(hosts, answers, strict=True):
-            for n, (i, rid, _, _) in enumerate(by_host[h]):
+            for n, (i, rid, _) in enumerate(by_host[h]):
                 one = answer if isinstance(answer, Exception) else answer[n]
                 out[i] = one if isinstance(one, Exception) else (one[0], rid, one[1])
         return out  # type: ignore[return-value]

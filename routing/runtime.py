@@ -43,7 +43,8 @@ class Runtime:
             log.info("generated demo BSS data (%d customers) in %s", s.demo_customers, s.bss_path)
         for kind, cfg in self.table.processes.items():
             self.processes[kind] = [
-                ProcessActor.options(name=names.process_name(kind, n), namespace=ns).remote(kind, n, str(s.bss_path), s.bss_url)
+                ProcessActor.options(name=names.process_name(kind, n), namespace=ns).remote(
+                    kind, n, str(s.bss_path), s.bss_url, s.process_nice)
                 for n in range(cfg.replicas)
             ]
         policies = self.table.policies()
