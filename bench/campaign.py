@@ -235,14 +235,14 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
 
 
-def start_server(work: Path, timeout: float, notes: list[str]) -> Server:
+def start_server(work: Path, timeout: float, notes: list[str], settings: dict[str, str] | None = None) -> Server:
     """``switchboard serve`` with make run's defaults. The dashboard stays on; only when its port
     (8265) is taken by someone else's server (checked first, and again when Ray fails to bind it:
     another server's dashboard binds it seconds after that server starts) does it get another one."""
     for attempt in (1, 2):
         port = free_port()
         env = {"SWITCHBOARD_DATA_DIR": str(work / "data"), "SWITCHBOARD_PORT": str(port),
-               "SWITCHBOARD_BIND": "127.0.0.1", "RAY_USAGE_STATS_ENABLED": "0"}
+               "SWITCHBOARD_BIND": "127.0.0.1", "RAY_USAGE_STATS_ENABLED": "0", **(settings or {})}
         if attempt == 2 or not port_free(DASHBOARD_PORT):
             dash = free_port()
             env["SWITCHBOARD_DASHBOARD_PORT"] = str(dash)
@@ -527,6 +527,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=100_000, help="rows of the campaign (default 100000)")
     p.add_argument("--follow", type=float, default=60,
                    help="seconds to follow the fulfilment after the campaign completed (default 60)")
+    p.add_argument("--set", action="append", default=[], metavar="SWITCHBOARD_X=VALUE",
+                   help="a setting changed from the defaults, for experiments (said in the report)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (CSV, logs, data)")
     p.add_argument("--start-timeout", type=float, default=120, help="seconds the server may take to be ready")
     p.add_argument("--sample-every", type=float, default=2.0,
@@ -555,7 +557,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{args.requests:,} rows written to {rows}; machine: {os.cpu_count()} CPUs, "
             f"{meminfo('MemTotal') / GiB:.1f} GiB; commit {commit}")
         res.available_before = meminfo("MemAvailable")
-        server = start_server(work, args.start_timeout, res.notes)
+        settings = dict(kv.split("=", 1) for kv in args.set)
+        if settings:
+            res.notes.append("settings changed from make run's defaults: "
+                             + ", ".join(f"{k}={v}" for k, v in settings.items()))
+        server = start_server(work, args.start_timeout, res.notes, settings)
         cli_text = run_cli(server, rows, work, res, args.sample_every)
         check(server, cli_text, res)
         if args.follow > 0:

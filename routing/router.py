@@ -14,14 +14,14 @@ import asyncio
 import hashlib
 import uuid
 from typing import Any
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 import ray
 from pydantic import ValidationError
 
 from actors import names, sla
 from actors.errors import Invalid
 from actors.journal import index_columns
-from actors.models import RequestState, Status, TimelineEntry, utcnow
+from actors.models import RequestState, Sla, Status, TimelineEntry, utcnow
 
 from .models import RequestCreate
 from .ring import HashRing
@@ -47,6 +47,7 @@ def request_id(idempotency_key: str | None, caller: str) -> str:
 
 
 _BODY_FIELDS = tuple(RequestCreate.model_fields)
+_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _COPIED = {"characteristics", "relatedParty"}
 
 
@@ -55,6 +56,22 @@ class Classifier:
 
     def __init__(self, table: RoutingTable):
         self.table = table
+        self._clocks: dict[tuple[str, int], tuple[dict[str, Any], dict[str, timedelta]]] = {}
+
+    def _sla(self, name: str, priority: int, now: datetime) -> tuple[Sla, dict[str, datetime]]:
+        """A new request's SLA clock and timers: what ``sla.start`` and ``sla.sync`` give, from a
+        template per policy and priority (the same but for the time), at a tenth of the cost."""
+        template = self._clocks.get((name, priority))
+        if template is None:
+            policy = self.table.slaPolicies[name]
+            clock = sla.start(policy, name, priority, _EPOCH)
+            timers = sla.sync(clock, policy, Status.acknowledged, _EPOCH)
+            fields = {k: (v - _EPOCH if isinstance(v, datetime) else v) for k, v in clock.model_dump().items()}
+            template = self._clocks[(name, priority)] = (fields, {n: due - _EPOCH for n, due in timers.items()})
+        fields, offsets = template
+        clock = Sla.model_construct(**{k: (now + v if isinstance(v, timedelta) else v) for k, v in fields.items()}
+                                    | {"warned": [], "breached": [], "timeLeft": dict(fields["timeLeft"])})
+        return clock, {n: now + offset for n, offset in offsets.items()}
 
     def classify(self, body: RequestCreate, idempotency_key: str | None, actor: str,
                  now: datetime | None = None, campaign_id: str | None = None) -> RequestState:
@@ -70,8 +87,7 @@ class Classifier:
                 raise Invalid(f"{body.requestType} needs the characteristic {name}", f"characteristics.{name}")
         rid = request_id(idempotency_key, actor)  # the caller scopes its keys
         now = now or utcnow()
-        policy = self.table.slaPolicies[rt.slaPolicy]
-        clock = sla.start(policy, rt.slaPolicy, body.priority, now)
+        clock, timers = self._sla(rt.slaPolicy, body.priority, now)
         # Built without validating again: every value comes from the validated body or from here,
         # nested values are models already (a fifth of a create's routing time otherwise).
         return RequestState.model_construct(
@@ -90,7 +106,7 @@ class Classifier:
             creationDate=now,
             lastUpdate=now,
             sla=clock,
-            timers=sla.sync(clock, policy, Status.acknowledged, now),
+            timers=timers,
         )
 
 
