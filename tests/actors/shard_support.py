@@ -85,7 +85,10 @@ class ShardRig:
         """Let the actors finish what they are doing (activities run in threads)."""
         for _ in range(400):
             busy = [a for a in self.shard.actors.values() if not a.idle()]
-            if not busy and not (self.shard.ready and self.shard._room()):
+            # Requests in line wait for room; a driver just ended hands its room on a moment later
+            # (a done callback), so 'driving' with no busy actor means: not settled yet.
+            waiting = self.shard.ready and (self.shard._room() or self.shard.driving > 0)
+            if not busy and not waiting:
                 await asyncio.sleep(0.01)
                 return
             await asyncio.sleep(0.01)
