@@ -133,6 +133,7 @@ class Authenticator:
         self.settings = settings
         self.keys = KeyStore(settings.keys_path)
         self.cache: dict[bytes, tuple[Principal, float]] = {}
+        self.verifying: dict[bytes, asyncio.Future] = {}
         self.limiter = TokenBucket(settings)
         self.jwt = JwtVerifier(settings) if (settings.jwt_jwks_url or settings.jwt_public_key) else None
 
@@ -141,12 +142,31 @@ class Authenticator:
         hit = self.cache.get(digest)
         now = time.monotonic()
         if hit is not None and hit[1] > now:
+            if hit[1] - now < self.settings.auth_cache_seconds / 10 and digest not in self.verifying:
+                self._verification(token, digest)  # verified again in the background before it expires
             return hit[0]
-        principal = await self._verify(token)
+        return await asyncio.shield(self._verification(token, digest))
+
+    def _verification(self, token: str, digest: bytes) -> asyncio.Future:
+        """The token's verification in progress, started if there is none: one at a time per token.
+        The requests arriving meanwhile (a client with 64 connections, or every connection when an
+        entry expires) wait for it, instead of each running argon2 (tens of ms of CPU each), which
+        stalled the whole gateway. Its outcome is cached; a refused token leaves the cache."""
+        pending = self.verifying.get(digest)
+        if pending is None:
+            pending = self.verifying[digest] = asyncio.ensure_future(self._verify(token))
+            pending.add_done_callback(lambda done: self._verified(digest, done))
+        return pending
+
+    def _verified(self, digest: bytes, done: asyncio.Future) -> None:
+        self.verifying.pop(digest, None)
+        if done.cancelled() or done.exception() is not None:
+            self.cache.pop(digest, None)
+            return
+        now = time.monotonic()
         if len(self.cache) > 100_000:  # bounded: drop the expired, or everything if none has
             self.cache = {k: v for k, v in self.cache.items() if v[1] > now}
-        self.cache[digest] = (principal, now + self.settings.auth_cache_seconds)
-        return principal
+        self.cache[digest] = (done.result(), now + self.settings.auth_cache_seconds)
 
     async def _verify(self, token: str) -> Principal:
         if token.startswith("sb_"):

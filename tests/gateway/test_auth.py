@@ -219,7 +219,7 @@ async def test_admin_manages_keys_and_a_revoked_key_stops_at_once(ctx, live):
     assert (await theirs.get(f"/api/v1/requests/{ctx['other']}")).status_code == 200
     assert (await admin.delete(f"/api/v1/keys/{made['id']}")).json()["revokedAt"]
     assert (await theirs.get(f"/api/v1/requests/{ctx['other']}")).status_code == 401
-    assert made["token"].split("_")[2] not in live.settings.keys_path.read_bytes().decode("latin-1")
+    assert made["token"].split("_", 2)[2] not in live.settings.keys_path.read_bytes().decode("latin-1")
 
 
 # -- JWT -----------------------------------------------------------------------------------------
@@ -264,3 +264,26 @@ async def test_a_jwt_with_an_unknown_channel_is_401(live):
             token = jwt.encode({**claims, "channel": channel}, key, algorithm="RS256")
             r = await c.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == status, (channel, r.text)
+
+
+async def test_many_requests_with_a_token_not_cached_verify_it_once(live):
+    """64 connections of one client arriving together (or all of them when its cache entry expires)
+    run argon2 once, not 64 times; a refused token refuses every waiter and is not cached."""
+    import asyncio
+
+    from gateway.auth import Authenticator, Unauthorized
+
+    auth = Authenticator(live.settings)
+    calls = []
+    real = auth.keys.verify
+    auth.keys.verify = lambda token: calls.append(token) or real(token)
+    token = live.tokens[Role.channel]
+    principals = await asyncio.gather(*(auth.authenticate(token) for _ in range(64)))
+    assert len(calls) == 1 and {p.kind for p in principals} == {Role.channel}
+    assert await auth.authenticate(token) is principals[0] and len(calls) == 1  # cached
+    wrong = token[:-4] + "zzzz"
+    refused = await asyncio.gather(*(auth.authenticate(wrong) for _ in range(8)), return_exceptions=True)
+    assert all(isinstance(r, Unauthorized) for r in refused) and len(calls) == 2
+    with pytest.raises(Unauthorized):
+        await auth.authenticate(wrong)
+    assert len(calls) == 3  # a refusal is not cached
