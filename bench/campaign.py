@@ -65,7 +65,7 @@ from pathlib import Path
 import httpx
 
 from bench.run import (CLK_TCK, PY, ROOT, Server, _name, _stat, free_port, log, self_cpu, session_pids,
-                       stop_all, system_busy)
+                       clean_up, system_busy)
 from gateway.keystore import DEMO_KEYS
 
 OPERATOR_KEY = next(token for token, role, _ in DEMO_KEYS if role == "operator")
@@ -582,14 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"FAILED: {type(exc).__name__}: {exc}")
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_all()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if args.keep:
-            log(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
 
 
 if __name__ == "__main__":

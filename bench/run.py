@@ -848,13 +848,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130 if isinstance(exc, KeyboardInterrupt) else 124
     finally:
         signal.alarm(0)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
-        stop_all()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if args.keep:
-            log(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
+
+
+def clean_up(work: Path, keep: bool) -> None:
+    """Stop every server this process started (a second Ctrl-C or a SIGTERM cannot interrupt it),
+    then remove the work directory, or say where it is kept."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    stop_all()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if keep:
+        log(f"work directory kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
