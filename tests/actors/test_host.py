@@ -85,3 +85,19 @@ async def test_full_stop_and_start_finds_every_request(tmp_path):
         assert r.json()["status"] == "cancelled"
     finally:
         await second.aclose()
+
+
+async def test_the_router_actor_creates_for_a_driver_without_the_routing_table(live, http):
+    """The gateway and the campaigns actor route in process; the ``router`` actor does the same for
+    other drivers: bodies as JSON, each answered on its own, duplicates by key found by the host."""
+    import json
+
+    router = live.runtime.router
+    good, bad = json.dumps(inquiry()), json.dumps({**inquiry(), "direction": "sideways"})
+    first = await router.create_many.remote([(good, "k-1", "script"), (bad, None, "script"), (good, "k-1", "script")])
+    created, rid, body = first[0]
+    assert created and json.loads(body)["id"] == rid
+    assert getattr(first[1], "code", None) == "request.invalid" and first[1].field == "body"
+    assert first[2][:2] == (False, rid)  # the same key from the same caller: the same request
+    done = await wait_status(http, rid, "resolved")
+    assert done["result"]["billingAccountId"] == "BA-0001"
