@@ -39,7 +39,7 @@ from .table import RoutingTable
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500  # rows per batch
+CHUNK = 1000  # rows per batch
 NAME = "campaigns"
 RowKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
