@@ -143,18 +143,17 @@ class Shard:
     def recover(self) -> None:
         """After a (re)start: requests with work to do are active again; the others are passivated,
         to be woken by their earliest timer or by their next message."""
+        waiting = []
         for rid, status, request_type, wake_at in self.journal.open_ids():
             self.rehydrated += 1
             policy = self.policies.get(request_type)
             if status == Status.in_progress or (policy is not None and policy.placement == Placement.dedicated):
                 self._load(rid, reactivation=False)
             elif status == Status.acknowledged:  # not taken up yet: in line again, as created
-                self._line_up(rid)
-                if wake_at is not None:
-                    self._wake_at(wake_at, rid)
+                waiting.append((rid, wake_at))
             elif wake_at is not None:
                 self._wake_at(wake_at, rid)
-        self._take_up()
+        self._lined_up(waiting)
         if self.passivate_after:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep_loop(), name=f"{self.name}-sweep")
 
@@ -221,10 +220,6 @@ class Shard:
     def _driver_done(self, _task: asyncio.Task) -> None:
         self.driving -= 1
         self._take_up()
-
-    def _line_up(self, rid: str) -> None:
-        self.ready.append(rid)
-        self.in_line.add(rid)
 
     def _take_up(self) -> None:
         """Start waiting requests, oldest first, while there is room; keep memory within ``max_active``."""
@@ -323,7 +318,7 @@ class Shard:
                 return False, await self.status(rid)
         fut = self.creating[rid] = asyncio.get_running_loop().create_future()
         try:
-            if self._dedicated_type(state):
+            if self._dedicated_type(state.requestType):
                 await self._actor(state, state_json).persist_created(body_hash)
                 self.dedicated[rid] = self.dedicate(state)
             elif not self.ready and self._room():  # taken up at once: journaled with its first step
@@ -339,6 +334,7 @@ class Shard:
                 self._trim()
             else:  # no room now: journaled as acknowledged, taken up in turn
                 await self.journal.commit([Write(state, state_json, [("created", state_json)], body_hash)])
+                self.deferred += 1
                 self._lined_up([(rid, min(state.timers.values(), default=None))])
             fut.set_result(body_hash)
             return True, state_json.encode()  # the request as created (acknowledged); GET shows it since
@@ -383,8 +379,7 @@ class Shard:
         for entry in entries:
             i, columns, state_json, body_hash = entry
             rid = columns[0]
-            dedicated = self.dedicate is not None and self.policies[columns[2]].placement == Placement.dedicated
-            if rid in known or rid in seen or rid in self.creating or dedicated:
+            if rid in known or rid in seen or rid in self.creating or self._dedicated_type(columns[2]):
                 one_by_one.append((i, state_json, body_hash))  # a duplicate, or its own actor: as create does
             elif room > 0:
                 room -= 1
@@ -413,21 +408,23 @@ class Shard:
                     fut.exception()  # retrieved: a waiting duplicate sees it through _body_hash
                     out[i] = failure
             if failure is None:
+                self.deferred += len(lined)
                 self._lined_up([(c[0], datetime.fromisoformat(c[13]) if c[13] else None) for _, c, _, _ in lined])
         for (i, _, _), answer in zip(one_by_one, await singles, strict=True):
             out[i] = answer
         return out
 
-    def _dedicated_type(self, state: RequestState) -> bool:
-        return self.policies[state.requestType].placement == Placement.dedicated and self.dedicate is not None
+    def _dedicated_type(self, request_type: str) -> bool:
+        """Whether requests of this type run as their own Ray actor here."""
+        return self.policies[request_type].placement == Placement.dedicated and self.dedicate is not None
 
     def _lined_up(self, waiting: list[tuple[str, datetime | None]]) -> None:
         """Journaled as acknowledged ``(id, earliest timer)``: in line, taken up in turn."""
         for rid, due in waiting:
-            self._line_up(rid)
+            self.ready.append(rid)
+            self.in_line.add(rid)
             if due is not None:  # an SLA warning due before its turn takes it up then
                 self._wake_at(due, rid)
-        self.deferred += len(waiting)
         self._take_up()
 
     async def _body_hash(self, rid: str) -> str | None:

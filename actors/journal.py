@@ -15,6 +15,7 @@ import queue
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -196,6 +197,14 @@ def index_columns(s: RequestState, body_hash: str | None) -> tuple:
     )
 
 
+def select_in(conn: sqlite3.Connection, sql: str, values: list[Any], *params: Any) -> Iterator[tuple]:
+    """The rows of ``sql`` with its ``{}`` filled with one placeholder per value (after
+    ``params``), asked 500 values at a time, below SQLite's bound on the number of parameters."""
+    for n in range(0, len(values), 500):
+        part = values[n:n + 500]
+        yield from conn.execute(sql.format(", ".join("?" * len(part))), [*params, *part])
+
+
 def _row(w: Write) -> tuple:
     assert w.columns is not None or w.state is not None
     return (*(w.columns or index_columns(w.state, w.body_hash)), w.state_json)
@@ -233,12 +242,7 @@ class SQLiteReader:
         return row[0] if row else None
 
     def known(self, request_ids: list[str]) -> set[str]:
-        out: set[str] = set()
-        for n in range(0, len(request_ids), 500):
-            chunk = request_ids[n:n + 500]
-            marks = ", ".join("?" * len(chunk))
-            out.update(r[0] for r in self._conn.execute(f"SELECT id FROM requests WHERE id IN ({marks})", chunk))
-        return out
+        return {row[0] for row in select_in(self._conn, "SELECT id FROM requests WHERE id IN ({})", request_ids)}
 
     def state_json(self, request_id: str) -> str | None:
         row = self._conn.execute("SELECT state FROM requests WHERE id = ?", (request_id,)).fetchone()

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from actors import names
 from actors.errors import Conflict, Invalid, NotFound, Overloaded
+from actors.journal import select_in
 from actors.models import Channel, Direction, Id, LongText, Scalar
 from bss import open_bss
 
@@ -156,13 +157,9 @@ class CampaignStore:
                 fresh: dict[str, Row] = {}
                 for r in rows:  # the first of a key in this upload
                     fresh.setdefault(r.key, r)
-                keys = list(fresh)
-                for n in range(0, len(keys), 500):  # and not known from an upload before
-                    chunk = keys[n:n + 500]
-                    marks = ", ".join("?" * len(chunk))
-                    for (key,) in self.conn.execute(f"SELECT row_key FROM campaign_rows WHERE campaign_id = ? "
-                                                    f"AND row_key IN ({marks})", [cid, *chunk]):
-                        del fresh[key]
+                for (key,) in select_in(self.conn, "SELECT row_key FROM campaign_rows WHERE campaign_id = ? "
+                                        "AND row_key IN ({})", list(fresh), cid):  # and not known from before
+                    del fresh[key]
                 self.conn.executemany(
                     "INSERT INTO campaign_rows (campaign_id, seq, row_key, party_id, data) VALUES (?, ?, ?, ?, ?)",
                     [(cid, total + n + 1, r.key, r.partyId, json.dumps(r.characteristics))

@@ -19,7 +19,6 @@ from bss import open_bss
 
 from .config import Settings
 from .models import RequestCreate
-from .ring import HashRing
 from .router import Dispatcher
 from .table import RoutingTable
 
@@ -35,8 +34,8 @@ class RuntimeClient:
         self.webhooks = names.lookup(names.WEBHOOKS, ns)
         self.campaigns = names.lookup("campaigns", ns)
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
-        self.ring = HashRing(settings.hosts)
         self.dispatcher = Dispatcher(table or RoutingTable.load(settings.routing_table), self.hosts)
+        self.ring = self.dispatcher.ring  # one ring: creates and everything else find the same host
         self.readers = [SQLiteReader(settings.journal_path(i)) for i in range(settings.hosts)]
         self._bss_path = settings.bss_path
         self._csrs: dict[str, dict[str, Any]] | None = None
