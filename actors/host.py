@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,6 +94,20 @@ class _Metrics:
                 self._sent_sla[key] = n
 
 
+@dataclass(frozen=True)
+class Intake:
+    """Fulfilment yields to bursts of creates. A batch of at least ``burst_batch`` creates reaching a
+    host means creates pile up in their callers: the host then takes no new request up (those
+    already driving go on) until no such batch has come for ``quiet_seconds``, or until the oldest
+    waiting request has waited ``yield_seconds``: then requests are taken up as usual again, so
+    fulfilment never waits longer than that for intake. Every create is journaled and answered
+    either way; only when its fulfilment starts moves."""
+
+    burst_batch: int = 16
+    yield_seconds: float = 60.0
+    quiet_seconds: float = 1.0
+
+
 class Shard:
     """One shard's request actors, in memory while active and passivated when idle.
 
@@ -115,7 +131,7 @@ class Shard:
                  processes: dict[str, list[Any]], clock: Clock | None = None,
                  passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None,
                  max_backlog: int | None = None, max_driving: int | None = None, max_active: int | None = None,
-                 max_ready: int | None = None):
+                 max_ready: int | None = None, intake: Intake | None = None):
         self.name = name
         self.journal = journal
         self.policies = policies
@@ -127,9 +143,13 @@ class Shard:
         self.max_driving = max_driving  # requests taken up from creates driving at once; None: no bound
         self.max_active = max_active  # actors in memory; past it the least recently used idle ones sleep
         self.max_ready = max_ready  # creates waiting to be taken up; past it, new creates are refused
-        self.ready: deque[str] = deque()  # journaled as acknowledged, waiting for room to be taken up
+        self.ready: deque[tuple[str, float]] = deque()  # (id, when lined up): journaled as acknowledged,
+        # waiting for room to be taken up
         self.in_line: set[str] = set()  # the same ids: loaded meanwhile (a query), they keep their turn
         self.driving = 0
+        self.intake = intake
+        self._burst_at = float("-inf")  # when the last burst batch of creates arrived (monotonic)
+        self._resume: asyncio.TimerHandle | None = None
         self.metrics = _Metrics(name)
         self.actors: dict[str, RequestActor] = {}
         self.touched: dict[str, datetime] = {}
@@ -207,8 +227,39 @@ class Shard:
         return actor
 
     # -- taking requests up -----------------------------------------------------------------
+    def _bound(self) -> int | None:
+        """How many may drive at once now: ``max_driving``, or none at all while a burst of creates
+        comes in (``Intake``), unless the oldest waiting request has waited ``yield_seconds``."""
+        if self._yielding():
+            return 0
+        return self.max_driving
+
     def _room(self) -> bool:
-        return self.max_driving is None or self.driving < self.max_driving
+        bound = self._bound()
+        return bound is None or self.driving < bound
+
+    def _yielding(self) -> bool:
+        intake = self.intake
+        if intake is None or time.monotonic() - self._burst_at >= intake.quiet_seconds:
+            return False
+        return not self.ready or time.monotonic() - self.ready[0][1] < intake.yield_seconds
+
+    def _arrived(self, n: int) -> None:
+        """A batch of ``n`` creates arrived. A large one means creates pile up behind each other in
+        the callers (their batchers send at once when nothing is in flight): a burst. Fulfilment
+        then yields to it, and a timer takes requests up again when the burst is over or the
+        oldest has waited long enough (no driver may be left to end and call ``_take_up``)."""
+        if self.intake is None or n < self.intake.burst_batch:
+            return
+        self._burst_at = time.monotonic()
+        if self._resume is None:
+            self._resume = asyncio.get_running_loop().call_later(self.intake.quiet_seconds, self._recheck)
+
+    def _recheck(self) -> None:
+        self._resume = None
+        self._take_up()
+        if self.ready and self._yielding():
+            self._resume = asyncio.get_running_loop().call_later(self.intake.quiet_seconds / 2, self._recheck)
 
     def _driven_by(self, actor: RequestActor) -> None:
         """Count the actor's driver (if it has one running) against ``max_driving`` until it ends."""
@@ -224,7 +275,7 @@ class Shard:
     def _take_up(self) -> None:
         """Start waiting requests, oldest first, while there is room; keep memory within ``max_active``."""
         while self.ready and self._room():
-            rid = self.ready.popleft()
+            rid, _ = self.ready.popleft()
             self.in_line.discard(rid)
             try:
                 found = self._load(rid, reactivation=False)  # from the journal, unless a query loaded it
@@ -361,6 +412,7 @@ class Shard:
         if self.max_ready is not None and len(self.ready) > self.max_ready:
             return [Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; "
                                f"retry shortly")] * len(items)
+        self._arrived(len(items))  # counted once accepted: refusals never hold fulfilment back
         out: list[Any] = [None] * len(items)
         entries = []  # (index, columns, state JSON, body hash)
         for i, item in enumerate(items):
@@ -374,7 +426,8 @@ class Shard:
             entries.append((i, columns, state_json, body_hash))
         keyed = [c[0] for _, c, _, _ in entries if c[6] is not None]
         known = self.journal.known(keyed) if keyed else set()
-        room = 0 if self.ready else (len(entries) if self.max_driving is None else self.max_driving - self.driving)
+        bound = self._bound()
+        room = 0 if self.ready else (len(entries) if bound is None else bound - self.driving)
         one_by_one, lined, seen = [], [], set()
         for entry in entries:
             i, columns, state_json, body_hash = entry
@@ -420,8 +473,9 @@ class Shard:
 
     def _lined_up(self, waiting: list[tuple[str, datetime | None]]) -> None:
         """Journaled as acknowledged ``(id, earliest timer)``: in line, taken up in turn."""
+        now = time.monotonic()
         for rid, due in waiting:
-            self.ready.append(rid)
+            self.ready.append((rid, now))
             self.in_line.add(rid)
             if due is not None:  # an SLA warning due before its turn takes it up then
                 self._wake_at(due, rid)
@@ -444,6 +498,31 @@ class Shard:
         if isinstance(found, str):
             return found.encode()
         return await self.dedicated[rid].status.remote()
+
+    async def status_many(self, rids: list[str]) -> list[bytes | Exception]:
+        """``status`` of many requests in one call, each answer or error (``NotFound``) on its own:
+        the gateway sends the queries of concurrent clients to one host together."""
+        out: list[Any] = []
+        waiting = []  # (index, reference): dedicated requests answer for themselves
+        for rid in rids:
+            try:
+                found = self._load(rid)
+            except Exception as exc:  # noqa: BLE001 - the one query's answer, not the batch's
+                out.append(exc)
+                continue
+            if isinstance(found, RequestActor):
+                out.append(found.status_json())
+            elif isinstance(found, str):
+                out.append(found.encode())
+            else:
+                waiting.append((len(out), self.dedicated[rid].status.remote()))
+                out.append(None)
+        for i, ref in waiting:
+            try:
+                out[i] = await ref
+            except Exception as exc:  # noqa: BLE001
+                out[i] = exc
+        return out
 
     async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
         """An action on a request (``cancel``, or one of its flow's actions)."""
@@ -483,7 +562,8 @@ class RequestHost(Shard):
 
     def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
                  namespace: str, passivate_after: float | None = None, max_backlog: int | None = None,
-                 max_driving: int | None = None, max_active: int | None = None, max_ready: int | None = None):
+                 max_driving: int | None = None, max_active: int | None = None, max_ready: int | None = None,
+                 intake: Intake | None = None):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
@@ -492,7 +572,8 @@ class RequestHost(Shard):
 
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
                          names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate,
-                         max_backlog=max_backlog, max_driving=max_driving, max_active=max_active, max_ready=max_ready)
+                         max_backlog=max_backlog, max_driving=max_driving, max_active=max_active, max_ready=max_ready,
+                         intake=intake)
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)

@@ -15,6 +15,7 @@ from .campaigns import router as campaigns_router
 from .auth import Authenticator
 from .events import router as events_router
 from .keys import router as keys_router
+from .fastpath import FastCreate
 from .limits import BodyLimitMiddleware
 from .hub import router as hub_router
 from .routes import router as requests_router
@@ -56,6 +57,7 @@ def create_app(runtime: RuntimeClient) -> FastAPI:
     app.include_router(tmf683_router)
     app.include_router(tmf683_hub_router)
     app.include_router(keys_router)
+    app.add_middleware(FastCreate, state=app.state)  # inside the body limits and the latency histogram
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes,
                        max_depth=runtime.settings.max_json_depth, max_upload_bytes=runtime.settings.max_upload_bytes)
     app.add_middleware(LatencyMiddleware, metrics=metrics)

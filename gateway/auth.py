@@ -139,13 +139,24 @@ class Authenticator:
 
     async def authenticate(self, token: str) -> Principal:
         digest = hashlib.sha256(token.encode()).digest()
+        hit = self._hit(token, digest)
+        if hit is not None:
+            return hit
+        return await asyncio.shield(self._verification(token, digest))
+
+    def cached(self, token: str) -> Principal | None:
+        """The token's principal if it was verified within the cache's time, else None (nothing is
+        verified here)."""
+        return self._hit(token, hashlib.sha256(token.encode()).digest())
+
+    def _hit(self, token: str, digest: bytes) -> Principal | None:
         hit = self.cache.get(digest)
         now = time.monotonic()
-        if hit is not None and hit[1] > now:
-            if hit[1] - now < self.settings.auth_cache_seconds / 10 and digest not in self.verifying:
-                self._verification(token, digest)  # verified again in the background before it expires
-            return hit[0]
-        return await asyncio.shield(self._verification(token, digest))
+        if hit is None or hit[1] <= now:
+            return None
+        if hit[1] - now < self.settings.auth_cache_seconds / 10 and digest not in self.verifying:
+            self._verification(token, digest)  # verified again in the background before it expires
+        return hit[0]
 
     def _verification(self, token: str, digest: bytes) -> asyncio.Future:
         """The token's verification in progress, started if there is none: one at a time per token.

@@ -89,13 +89,19 @@ class BodyLimitMiddleware:
         if json_depth_over(body, self.max_depth):
             return await _problem(scope, receive, send, 422, "request.too_deep", "Body nested too deeply",
                                   f"the body nests arrays or objects deeper than {self.max_depth} levels")
-        sent = False
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for a disconnect, as the server would
 
-        await self.app(scope, replay, send)
+def replaying(body: bytes, receive):
+    """A ``receive`` that gives ``body`` (read already) once, then waits on the real one: for a
+    disconnect, as the server would."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

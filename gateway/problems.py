@@ -125,8 +125,24 @@ def _faced(handler: Handler) -> Handler:
     return handle
 
 
+HANDLERS: dict[type[Exception], Handler] = {
+    SwitchboardError: _faced(on_domain),
+    RequestValidationError: _faced(on_validation),
+    StarletteHTTPException: _faced(on_http),
+    ray.exceptions.RayError: _faced(on_ray),
+}
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(SwitchboardError, _faced(on_domain))
-    app.add_exception_handler(RequestValidationError, _faced(on_validation))
-    app.add_exception_handler(StarletteHTTPException, _faced(on_http))
-    app.add_exception_handler(ray.exceptions.RayError, _faced(on_ray))
+    for cls, handler in HANDLERS.items():
+        app.add_exception_handler(cls, handler)
+
+
+async def answer(request: Request, exc: Exception) -> JSONResponse | None:
+    """The answer the app's exception handlers give ``exc`` (chosen as Starlette chooses: the first
+    class of its MRO with a handler), or None when none handles it."""
+    for cls in type(exc).__mro__:
+        handler = HANDLERS.get(cls)
+        if handler is not None:
+            return await handler(request, exc)
+    return None

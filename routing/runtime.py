@@ -13,7 +13,7 @@ from typing import Any
 import ray
 
 from actors import names
-from actors.host import RequestHost
+from actors.host import Intake, RequestHost
 from actors.process import ProcessActor
 from actors.webhooks import DeliveryPolicy, Webhooks
 from bss import demo
@@ -52,7 +52,8 @@ class Runtime:
         self.hosts = [
             RequestHost.options(name=names.host_name(i), namespace=ns).remote(
                 i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog,
-                s.max_driving or None, s.max_active or None, s.max_ready
+                s.max_driving or None, s.max_active or None, s.max_ready,
+                Intake(s.burst_batch, s.yield_seconds) if s.burst_batch else None,
             )
             for i in range(s.hosts)
         ]

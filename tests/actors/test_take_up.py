@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from actors.host import Shard
+from actors.errors import NotFound
+from actors.host import Intake, Shard
 from actors.journal import SQLiteJournal
 from tests.actors.shard_support import ShardRig, local_processes
 
@@ -73,7 +74,7 @@ async def test_requests_waiting_their_turn_are_taken_up_after_a_restart(tmp_path
         ids.append(rid)
     assert (await rig.status(ids[0]))["status"] == "acknowledged"  # a query answers, and does not jump the line
     await asyncio.sleep(0.2)
-    assert (await rig.status(ids[0]))["status"] == "acknowledged" and list(rig.shard.ready) == ids
+    assert (await rig.status(ids[0]))["status"] == "acknowledged" and [rid for rid, _ in rig.shard.ready] == ids
     rig.close()
 
     journal = SQLiteJournal(tmp_path / "shard.db")
@@ -111,5 +112,69 @@ async def test_a_batch_sent_again_answers_the_same_requests_and_creates_nothing(
         other = rig.new("billingInquiry", key="row-0", billingAccountId="BA-0002")  # the same key, another body
         [conflict] = await rig.shard.create_many([(other[1], other[2])])
         assert getattr(conflict, "code", None) == "request.idempotency_conflict", conflict
+    finally:
+        rig.close()
+
+
+def bursts(rig: ShardRig, n: int) -> list[tuple[str, str, str]]:
+    return [rig.new("billingInquiry", party="CUST-0001", billingAccountId="BA-0001") for _ in range(n)]
+
+
+async def test_fulfilment_yields_to_a_burst_of_creates_and_catches_up_when_it_ends(tmp_path):
+    intake = Intake(burst_batch=8, yield_seconds=60, quiet_seconds=0.3)
+    rig = ShardRig(tmp_path, shard_options={"intake": intake})
+    try:
+        small = bursts(rig, 3)  # a batch below burst_batch is no burst: taken up at once
+        await rig.shard.create_many([(sj, bh) for _, sj, bh in small])
+        await rig.settle()
+        assert [(await rig.status(rid))["status"] for rid, _, _ in small] == ["resolved"] * 3
+
+        first, second = bursts(rig, 10), bursts(rig, 10)
+        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in first])
+        assert all(created for created, _ in answers)
+        await asyncio.sleep(0.1)
+        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in second])  # still bursting
+        assert all(created for created, _ in answers)
+        await asyncio.sleep(0.1)
+        statuses = [(await rig.status(rid))["status"] for rid, _, _ in first + second]
+        assert statuses == ["acknowledged"] * 20 and rig.shard.driving == 0  # journaled, answered, waiting
+
+        for _ in range(100):  # the burst is over: taken up again, by the shard's own timer
+            if [(await rig.status(rid))["status"] for rid, _, _ in first + second] == ["resolved"] * 20:
+                break
+            await asyncio.sleep(0.05)
+        done = [await rig.status(rid) for rid, _, _ in first + second]
+        assert [d["status"] for d in done] == ["resolved"] * 20
+        order = [first_step_seq(rig, rid) for rid, _, _ in first + second]
+        assert order == sorted(order)  # oldest first, as ever
+    finally:
+        rig.close()
+
+
+async def test_a_request_waits_at_most_yield_seconds_for_a_burst_that_goes_on(tmp_path):
+    intake = Intake(burst_batch=4, yield_seconds=0.5, quiet_seconds=0.3)
+    rig = ShardRig(tmp_path, shard_options={"intake": intake})
+    try:
+        oldest = bursts(rig, 4)
+        await rig.shard.create_many([(sj, bh) for _, sj, bh in oldest])
+        statuses = []
+        for _ in range(20):  # the burst never stops for quiet_seconds
+            await rig.shard.create_many([(sj, bh) for _, sj, bh in bursts(rig, 4)])
+            await asyncio.sleep(0.1)
+            statuses = [(await rig.status(rid))["status"] for rid, _, _ in oldest]
+            if statuses == ["resolved"] * 4:
+                break
+        assert statuses == ["resolved"] * 4  # taken up once they had waited 0.5 s, burst or not
+    finally:
+        rig.close()
+
+
+async def test_one_status_call_answers_many_requests_each_on_its_own(tmp_path):
+    rig = ShardRig(tmp_path, inquiry=NO_SELF_SERVICE)
+    try:
+        a, b = await rig.create("inquiry"), await rig.create("inquiry")
+        answers = await rig.shard.status_many([a, "0" * 32, b])
+        assert [json.loads(answers[i])["id"] for i in (0, 2)] == [a, b]
+        assert isinstance(answers[1], NotFound)
     finally:
         rig.close()

@@ -140,3 +140,15 @@ async def test_health_ready_and_metrics(http):
     active = next(line for line in text.splitlines() if line.startswith("switchboard_request_actors "))
     assert float(active.split()[1]) >= 1  # the resolved request waits in memory for its confirmation
     assert 'switchboard_http_request_duration_seconds_count{method="POST",route="/api/v1/requests",status="201"}' in text
+
+
+async def test_concurrent_queries_each_get_their_own_answer(http):
+    """Queries arriving together travel to their host in one call; each still gets its own answer."""
+    ids = [(await http.post("/api/v1/requests", json=inquiry())).json()["id"] for _ in range(6)]
+    asked = [rid for rid in ids for _ in range(5)] + [uuid.uuid4().hex for _ in range(10)]
+    answers = await asyncio.gather(*(http.get(f"/api/v1/requests/{rid}") for rid in asked))
+    for rid, r in zip(asked, answers, strict=True):
+        if rid in ids:
+            assert r.status_code == 200 and r.json()["id"] == rid
+        else:
+            assert r.status_code == 404 and r.json()["code"] == "request.not_found"
