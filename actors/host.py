@@ -103,7 +103,7 @@ class Intake:
     fulfilment never waits longer than that for intake. Every create is journaled and answered
     either way; only when its fulfilment starts moves."""
 
-    burst_batch: int = 16
+    burst_batch: int = 8
     yield_seconds: float = 60.0
     quiet_seconds: float = 1.0
 

@@ -437,6 +437,18 @@ def pct(sorted_values: list[float], p: float) -> float:
     return sorted_values[k]
 
 
+def drain(args: argparse.Namespace, server: Server) -> tuple[int, int, float, int]:
+    """After a POST row: let fulfilment catch up (up to ``--drain-timeout``). ``(resolved when the
+    load stopped, requests in the journal, seconds waited, resolved then)``."""
+    resolved_at_end = total_requests(server, "resolved")  # first: creates still landing raise the total
+    total = total_requests(server)
+    t0 = time.monotonic()
+    deadline = t0 + args.drain_timeout
+    while time.monotonic() < deadline and total_requests(server, "resolved") < total:
+        time.sleep(0.5)
+    return resolved_at_end, total, time.monotonic() - t0, total_requests(server, "resolved")
+
+
 def total_requests(server: Server, status: str | None = None) -> int:
     params = {"limit": 1, **({"status": status} if status else {})}
     r = httpx.get(server.url + "/api/v1/requests", params=params, timeout=30, headers=AUTH)
@@ -503,15 +515,9 @@ def rows_gateway(args: argparse.Namespace, work: Path, rows: list[Row]) -> None:
             row = Row("d", "`POST /api/v1/requests` through the gateway, journaled")
             measure_wrk(args, row, server, "", "post.lua", [])
             answered = row.extra["answered_total"]
-            resolved_at_end = total_requests(server, "resolved")  # first: creates still landing raise the total
-            total = total_requests(server)
-            t0 = time.monotonic()
-            deadline = t0 + args.drain_timeout
-            while time.monotonic() < deadline and total_requests(server, "resolved") < total:
-                time.sleep(0.5)
-            drained = total_requests(server, "resolved")
+            resolved_at_end, total, drain_seconds, drained = drain(args, server)
             row.extra.update(journal_before=before, journal_after=total, resolved_at_end=resolved_at_end,
-                             drain_seconds=time.monotonic() - t0, resolved_after_drain=drained,
+                             drain_seconds=drain_seconds, resolved_after_drain=drained,
                              answered_201=answered)
             log(f"(d) journal: {total - before} new requests for {row.requests} measured 201s (+ warm-up); "
                 f"{resolved_at_end} of {total} resolved when the load stopped, {drained} after "
@@ -524,8 +530,12 @@ def rows_gateway(args: argparse.Namespace, work: Path, rows: list[Row]) -> None:
             row = Row("f", f"`POST /api/v1/requests` from {args.clients_f} clients, journaled")
             before = total_requests(server)
             measure_wrk(wide, row, server, "", "post.lua", [])
-            row.extra.update(journal_before=before, journal_after=total_requests(server),
-                             concurrency=args.clients_f)
+            resolved_at_end, total, drain_seconds, drained = drain(args, server)  # (e') starts from a clean slate
+            row.extra.update(journal_before=before, journal_after=total, concurrency=args.clients_f,
+                             resolved_at_end=resolved_at_end, drain_seconds=drain_seconds,
+                             resolved_after_drain=drained)
+            log(f"(f) {resolved_at_end} of {total} resolved when the load stopped, {drained} after "
+                f"{drain_seconds:.1f} s more")
             rows.append(row)
 
         # Like-for-like with (e): the same N requests, hosted, timed until every one is resolved.
@@ -690,6 +700,8 @@ def report(args: argparse.Namespace, rows: list[Row], idle_cores: float, started
                          f"{x['resolved_at_end']:,} of {x['journal_after']:,} were resolved, "
                          f"{x['resolved_after_drain']:,} after {x['drain_seconds']:.1f} s more (fulfilment "
                          f"runs behind the 201).")
+            notes.append("(d), (f): fulfilment yields to a burst of creates (`SWITCHBOARD_BURST_BATCH`): it runs at "
+                         "full speed once the load stops, and the next row starts when it has caught up.")
             hb = by["d"].extra["rss_mb_before"].get("ray::RequestHost", 0.0)
             ha = by["d"].extra["rss_mb_after"].get("ray::RequestHost", 0.0)
             notes.append(f"(d) the request hosts' resident memory went from {hb:,.0f} MB to {ha:,.0f} MB "
@@ -700,6 +712,10 @@ def report(args: argparse.Namespace, rows: list[Row], idle_cores: float, started
                      f"(every POST answered after {x['posted_seconds']:.2f} s: the 201 comes before the actor "
                      f"exists); {x['actor_processes']} DedicatedRequest processes, {x['actor_rss_mb']:.0f} MB RSS "
                      f"each; p50/p99 are per request, from POST to resolved.")
+    if "f" in by and "resolved_after_drain" in by["f"].extra:
+        x = by["f"].extra
+        notes.append(f"(f) when the load stopped {x['resolved_at_end']:,} of {x['journal_after']:,} requests were "
+                     f"resolved, {x['resolved_after_drain']:,} after {x['drain_seconds']:.1f} s more.")
     if "e'" in by:
         notes.append("(e') is (e)'s procedure on the default hosted placement, for a like-for-like comparison.")
     if idle_cores > args.idle_threshold:
@@ -757,7 +773,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients-f", type=int, default=64, help="connections of row (f) (default 64)")
     p.add_argument("--request-timeout", type=float, default=10, help="wrk per-request timeout, s (default 10)")
     p.add_argument("--start-timeout", type=float, default=90, help="seconds a server may take to be ready")
-    p.add_argument("--drain-timeout", type=float, default=15, help="seconds to let (d)'s fulfilment catch up")
+    p.add_argument("--drain-timeout", type=float, default=60,
+                   help="seconds to let fulfilment catch up after (d) and after (f) (default 60)")
     p.add_argument("--dedicated-timeout", type=float, default=90, help="seconds (e) may take to resolve all")
     p.add_argument("--time-limit", type=float, default=420,
                    help="hard limit for the whole run, s (default 420; a quiet machine needs about 200)")

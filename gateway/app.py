@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from actors.batching import Batcher
 from routing.client import RuntimeClient
 
 from . import problems
@@ -45,7 +44,6 @@ behalf of parties), `csr` (work queue and CSR actions), `operator` (reads, campa
 def create_app(runtime: RuntimeClient) -> FastAPI:
     app = FastAPI(title="Switchboard", version="0.1.0", description=DESCRIPTION)
     app.state.runtime = runtime
-    app.state.creates = Batcher(runtime.create_many, max_waiting=runtime.settings.max_waiting_creates)
     app.state.metrics = metrics = Metrics()
     app.state.auth = Authenticator(runtime.settings)
     problems.install(app)

@@ -5,7 +5,7 @@ FastAPI's machinery (dependency resolution, the body parsed to a dict and valida
 exception middleware) costs about as much CPU as the create itself. When the call is ordinary (a
 JSON body, a bearer token verified within the cache's time, a role allowed to create), this
 middleware does what the route does: validate the body, check the caller's scope, take a token
-from the rate limit, hand the create to the batcher, answer 201/200 with ``Location``, count it.
+from the rate limit, hand the create to the runtime client, answer 201/200 with ``Location``, count it.
 Anything else (no or unknown token, a refused role, an invalid body or header, a scope or rate
 limit refusal) goes on to FastAPI with the body untouched, which answers exactly as the route
 always did: the errors have one implementation. An error of the runtime itself gets the problem
@@ -29,19 +29,21 @@ from . import problems
 from .auth import GROUPS, Authenticator, check_create
 from .limits import replaying
 from .metrics import Metrics
+from .routes import create_request
+from .routes import router as requests_router
 
 PATH = "/api/v1/requests"
 JSON = "application/json"
 CREATORS = GROUPS["requests.create"]
 _KEY = TypeAdapter(IdempotencyKey)
+ROUTE = next(r for r in requests_router.routes if getattr(r, "endpoint", None) is create_request)  # its label
 
 
 class FastCreate:
     def __init__(self, app, state: Any):
-        """``state``: the app's state (``auth``, ``creates``, ``metrics``), read when a call comes."""
+        """``state``: the app's state (``auth``, ``runtime``, ``metrics``), read when a call comes."""
         self.app = app
         self.state = state
-        self.route: Any = None  # the route's APIRoute, for the latency label; found on first use
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
@@ -59,10 +61,7 @@ class FastCreate:
         create = self._ordinary(scope, body)
         if create is None:
             return await self.app(scope, replay, send)  # FastAPI answers, errors included
-        if self.route is None:
-            self.route = next((r for r in scope["app"].routes
-                               if getattr(r, "path", None) == PATH and "POST" in getattr(r, "methods", ())), None)
-        scope["route"] = self.route
+        scope["route"] = ROUTE  # as the router would set it: the latency histogram's label
         response = await self._create(scope, *create)
         await response(scope, replay, send)
 
@@ -97,7 +96,7 @@ class FastCreate:
 
     async def _create(self, scope, create: RequestCreate, key: str | None, who: Any) -> Response:
         try:
-            created, rid, state = await self.state.creates.submit((create, key, who.actor))
+            created, rid, state = await self.state.runtime.create(create, key, who.actor)
         except Exception as exc:
             answer = await problems.answer(Request(scope), exc)
             if answer is None:

@@ -67,7 +67,7 @@ async def create_request(
     of its own `channel`, a customer key requests its party is a related party of. An
     `Idempotency-Key` is scoped to the caller: two callers using the same key do not collide."""
     check_create(who, body.channel, [p.id for p in body.relatedParty])
-    created, rid, state = await request.app.state.creates.submit((body, idempotency_key, who.actor))
+    created, rid, state = await request.app.state.runtime.create(body, idempotency_key, who.actor)
     if created:
         m.created.labels(body.requestType, body.channel.value).inc()
     return Response(state, status_code=201 if created else 200, media_type=JSON,

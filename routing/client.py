@@ -14,6 +14,7 @@ import ray
 
 from actors import names
 from actors.batching import Batcher
+from actors.errors import Overloaded
 from actors.events import EventFilter, EventRow
 from actors.journal import Query, SQLiteReader
 from bss import open_bss
@@ -37,6 +38,9 @@ class RuntimeClient:
         self.hosts = [names.lookup(names.host_name(i), ns) for i in range(settings.hosts)]
         self.dispatcher = Dispatcher(table or RoutingTable.load(settings.routing_table), self.hosts)
         self.ring = self.dispatcher.ring  # one ring: creates and everything else find the same host
+        # One batch on its way per host: under load, fewer and larger batches cost less CPU per create
+        # (1,100 to 1,300 creates/s here from 64 clients, against 1,000 to 1,100 with two or four).
+        self.creates = [Batcher(h.create_many.remote, max_size=64, max_inflight=1) for h in self.hosts]
         # Status queries of concurrent clients travel to their host together (one Ray call each
         # costs about as much CPU as the rest of a GET): a query alone leaves at once.
         self.queries = [Batcher(h.status_many.remote, max_size=64, max_inflight=2) for h in self.hosts]
@@ -53,10 +57,17 @@ class RuntimeClient:
     def host(self, request_id: str) -> Any:
         return self.hosts[self.ring.host_for(request_id)]
 
-    async def create_many(self, items: list[tuple[RequestCreate, str | None, str]]) -> list[Any]:
-        """Many creates ``(body, Idempotency-Key, actor)``, one call per host; each answer is
-        ``(created, id, status)`` or an error."""
-        return await self.dispatcher.create_many([(b, k, a, None) for b, k, a in items])
+    async def create(self, body: RequestCreate, key: str | None, actor: str) -> tuple[bool, str, bytes]:
+        """One create, classified here: ``(created, id, status JSON)``. It travels to its host
+        with the creates of other clients arriving meanwhile, each host on its own line, so a slow
+        commit on one host holds up only the creates going there. ``Overloaded`` when
+        ``max_waiting_creates`` creates are already waiting."""
+        waiting = sum(len(b.pending) for b in self.creates)
+        if waiting >= self.settings.max_waiting_creates:
+            raise Overloaded(f"{waiting} creates are already waiting; retry shortly")
+        h, rid, item = self.dispatcher.prepare(body, key, actor)
+        created, state = await self.creates[h].submit(item)
+        return created, rid, state
 
     async def status(self, request_id: str) -> bytes:
         return await self.queries[self.ring.host_for(request_id)].submit(request_id)

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
                             "recently used idle ones are passivated at once. 0: no bound.")
     max_ready: int = Field(500000, ge=1, description="Acknowledged requests a host lets wait to be taken up; "
                            "over it, new creates are answered 503 with Retry-After.")
-    burst_batch: int = Field(16, ge=0, description="A batch of at least this many creates reaching a host "
+    burst_batch: int = Field(8, ge=0, description="A batch of at least this many creates reaching a host "
                              "is a burst: the host takes no new request up (acknowledged ones wait, those "
                              "driving go on) until bursts stop for a second. 0: fulfilment never yields.")
     yield_seconds: float = Field(60.0, gt=0, description="The longest a request waits for its fulfilment to "

@@ -120,6 +120,15 @@ class Dispatcher:
         self.hosts = hosts
         self.ring = HashRing(len(hosts))
 
+    def prepare(self, body: RequestCreate, key: str | None, actor: str, campaign_id: str | None = None,
+                now: datetime | None = None) -> tuple[int, str, tuple[str, str, tuple]]:
+        """A create classified for its host: ``(host index, id, item for host.create_many)``;
+        ``Invalid`` when the routing table refuses it."""
+        state = self.classifier.classify(body, key, actor, now=now, campaign_id=campaign_id)
+        body_hash = body.body_hash()
+        return (self.ring.host_for(state.id), state.id,
+                (state.model_dump_json(), body_hash, index_columns(state, body_hash)))
+
     async def create_many(self, items: list[Create]) -> list[tuple[bool, str, bytes] | Exception]:
         """Each item answers ``(created, id, status JSON)``, or with its own error (an invalid
         body fails nothing else). States cross Ray as JSON text: pickling pydantic models costs
@@ -129,13 +138,11 @@ class Dispatcher:
         now = utcnow()
         for i, (body, key, actor, campaign_id) in enumerate(items):
             try:
-                state = self.classifier.classify(body, key, actor, now=now, campaign_id=campaign_id)
+                h, rid, item = self.prepare(body, key, actor, campaign_id, now)
             except Invalid as exc:
                 out[i] = exc
                 continue
-            body_hash = body.body_hash()
-            by_host.setdefault(self.ring.host_for(state.id), []).append(
-                (i, state.id, (state.model_dump_json(), body_hash, index_columns(state, body_hash))))
+            by_host.setdefault(h, []).append((i, rid, item))
         hosts = list(by_host)
         answers = await asyncio.gather(
             *(self.hosts[h].create_many.remote([item for _, _, item in by_host[h]]) for h in hosts),

@@ -152,7 +152,7 @@ async def create_party_interaction(request: Request, actor: TmfActor) -> Respons
     characteristics come from the `interactionItem` whose `item.role` is `request`
     (`@referredType` the type, `characteristic` `[{name, value}]`); without one, an `inquiry`."""
     body = to_request(await json_body(request))
-    created, rid, state = await request.app.state.creates.submit((body, None, actor))
+    created, rid, state = await request.app.state.runtime.create(body, None, actor)
     if created:
         request.app.state.metrics.created.labels(body.requestType, body.channel.value).inc()
     return answer(pi.to_party_interaction(json.loads(state)), 201, {"Location": pi.href(rid)})

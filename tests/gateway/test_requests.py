@@ -140,6 +140,7 @@ async def test_health_ready_and_metrics(http):
     active = next(line for line in text.splitlines() if line.startswith("switchboard_request_actors "))
     assert float(active.split()[1]) >= 1  # the resolved request waits in memory for its confirmation
     assert 'switchboard_http_request_duration_seconds_count{method="POST",route="/api/v1/requests",status="201"}' in text
+    assert 'route="unmatched",status="201"' not in text  # every create under its route, however answered
 
 
 async def test_concurrent_queries_each_get_their_own_answer(http):
