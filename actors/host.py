@@ -98,14 +98,16 @@ class _Metrics:
 class Intake:
     """Fulfilment yields to bursts of creates. A batch of at least ``burst_batch`` creates reaching a
     host means creates pile up in their callers: the host then takes no new request up (those
-    already driving go on) until no such batch has come for ``quiet_seconds``, or until the oldest
-    waiting request has waited ``yield_seconds``: then requests are taken up as usual again, so
-    fulfilment never waits longer than that for intake. Every create is journaled and answered
-    either way; only when its fulfilment starts moves."""
+    already driving go on) until no such batch has come for twice the usual gap between them (at
+    least ``quiet_seconds``, at most ``max_quiet_seconds``: a campaign's batches come less often
+    than a gateway's), or until the oldest waiting request has waited ``yield_seconds``: then
+    requests are taken up as usual again, so fulfilment never waits longer than that for intake.
+    Every create is journaled and answered either way; only when its fulfilment starts moves."""
 
     burst_batch: int = 8
     yield_seconds: float = 60.0
-    quiet_seconds: float = 1.0
+    quiet_seconds: float = 0.25
+    max_quiet_seconds: float = 2.0
 
 
 class Shard:
@@ -149,6 +151,7 @@ class Shard:
         self.driving = 0
         self.intake = intake
         self._burst_at = float("-inf")  # when the last burst batch of creates arrived (monotonic)
+        self._quiet_for = intake.quiet_seconds if intake else 0.0  # no burst batch for this long: over
         self._resume: asyncio.TimerHandle | None = None
         self.metrics = _Metrics(name)
         self.actors: dict[str, RequestActor] = {}
@@ -240,7 +243,7 @@ class Shard:
 
     def _yielding(self) -> bool:
         intake = self.intake
-        if intake is None or time.monotonic() - self._burst_at >= intake.quiet_seconds:
+        if intake is None or time.monotonic() - self._burst_at >= self._quiet_for:
             return False
         return not self.ready or time.monotonic() - self.ready[0][1] < intake.yield_seconds
 
@@ -249,17 +252,24 @@ class Shard:
         the callers (their batchers send at once when nothing is in flight): a burst. Fulfilment
         then yields to it, and a timer takes requests up again when the burst is over or the
         oldest has waited long enough (no driver may be left to end and call ``_take_up``)."""
-        if self.intake is None or n < self.intake.burst_batch:
+        intake = self.intake
+        if intake is None or n < intake.burst_batch:
             return
-        self._burst_at = time.monotonic()
+        now = time.monotonic()
+        gap = now - self._burst_at
+        if gap < intake.max_quiet_seconds:  # the same burst: its batches come about this often
+            self._quiet_for = min(intake.max_quiet_seconds, max(intake.quiet_seconds, 2 * gap))
+        else:
+            self._quiet_for = intake.quiet_seconds
+        self._burst_at = now
         if self._resume is None:
-            self._resume = asyncio.get_running_loop().call_later(self.intake.quiet_seconds, self._recheck)
+            self._resume = asyncio.get_running_loop().call_later(self._quiet_for, self._recheck)
 
     def _recheck(self) -> None:
         self._resume = None
         self._take_up()
         if self.ready and self._yielding():
-            self._resume = asyncio.get_running_loop().call_later(self.intake.quiet_seconds / 2, self._recheck)
+            self._resume = asyncio.get_running_loop().call_later(self._quiet_for / 2, self._recheck)
 
     def _driven_by(self, actor: RequestActor) -> None:
         """Count the actor's driver (if it has one running) against ``max_driving`` until it ends."""
