@@ -22,7 +22,7 @@ from typing import Any
 import ray
 from ray.util import metrics as ray_metrics
 
-from . import names
+from . import collector, names
 from .clock import Clock, SystemClock
 from .errors import IdempotencyConflict, NotFound, Overloaded
 from .journal import Journal, SQLiteJournal, Write, index_columns
@@ -587,6 +587,9 @@ class RequestHost(Shard):
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)
+        collector.tune()  # no automatic full collections: one every few minutes, out of bursts
+        self._collections = asyncio.get_running_loop().create_task(
+            collector.full_collections(lambda: time.monotonic() - self._burst_at < 5.0), name=f"{self.name}-gc")
 
 
 async def _act(actor: RequestActor, action: str, actor_name: str, data: dict[str, Any]) -> bytes:
