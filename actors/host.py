@@ -357,6 +357,8 @@ class Shard:
     def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self._resume is not None:
+            self._resume.cancel()
         self.scheduler.stop()
         for actor in self.actors.values():
             if actor._driver is not None:
