@@ -242,10 +242,10 @@ class Shard:
         return bound is None or self.driving < bound
 
     def _yielding(self) -> bool:
-        intake = self.intake
-        if intake is None or time.monotonic() - self._burst_at >= self._quiet_for:
+        intake, now = self.intake, time.monotonic()
+        if intake is None or now - self._burst_at >= self._quiet_for:
             return False
-        return not self.ready or time.monotonic() - self.ready[0][1] < intake.yield_seconds
+        return not self.ready or now - self.ready[0][1] < intake.yield_seconds
 
     def _arrived(self, n: int) -> None:
         """A batch of ``n`` creates arrived. A large one means creates pile up behind each other in
@@ -501,39 +501,37 @@ class Shard:
                 return None  # the first create failed: this one may try again
         return self.journal.body_hash(rid)
 
-    async def status(self, rid: str) -> bytes:
-        """Answered by the request's actor (reactivated if it was passivated) while the request is
-        open, from the journal once it is final: the same JSON either way."""
+    def _answer(self, rid: str) -> Any:
+        """A status query's answer now (JSON bytes), or a reference to it for a dedicated request,
+        which answers for itself. ``NotFound`` for an unknown id."""
         found = self._load(rid)
         if isinstance(found, RequestActor):
             return found.status_json()
         if isinstance(found, str):
             return found.encode()
-        return await self.dedicated[rid].status.remote()
+        return self.dedicated[rid].status.remote()
+
+    async def status(self, rid: str) -> bytes:
+        """Answered by the request's actor (reactivated if it was passivated) while the request is
+        open, from the journal once it is final: the same JSON either way."""
+        answer = self._answer(rid)
+        return answer if isinstance(answer, bytes) else await answer
 
     async def status_many(self, rids: list[str]) -> list[bytes | Exception]:
         """``status`` of many requests in one call, each answer or error (``NotFound``) on its own:
         the gateway sends the queries of concurrent clients to one host together."""
         out: list[Any] = []
-        waiting = []  # (index, reference): dedicated requests answer for themselves
         for rid in rids:
             try:
-                found = self._load(rid)
+                out.append(self._answer(rid))
             except Exception as exc:  # noqa: BLE001 - the one query's answer, not the batch's
                 out.append(exc)
-                continue
-            if isinstance(found, RequestActor):
-                out.append(found.status_json())
-            elif isinstance(found, str):
-                out.append(found.encode())
-            else:
-                waiting.append((len(out), self.dedicated[rid].status.remote()))
-                out.append(None)
-        for i, ref in waiting:
-            try:
-                out[i] = await ref
-            except Exception as exc:  # noqa: BLE001
-                out[i] = exc
+        for i, answer in enumerate(out):
+            if not isinstance(answer, (bytes, Exception)):  # a dedicated request's reference
+                try:
+                    out[i] = await answer
+                except Exception as exc:  # noqa: BLE001
+                    out[i] = exc
         return out
 
     async def act(self, rid: str, action: str, actor_name: str, data: dict[str, Any]) -> bytes:

@@ -27,7 +27,7 @@ from routing.models import IdempotencyKey, RequestCreate
 
 from . import problems
 from .auth import GROUPS, Authenticator, check_create
-from .limits import replaying
+from .limits import read_body, replaying
 from .metrics import Metrics
 from .routes import create_request
 from .routes import router as requests_router
@@ -48,15 +48,9 @@ class FastCreate:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)  # bounded already: BodyLimitMiddleware is outside
+        if body is None:  # the client went away
+            return
         replay = replaying(body, receive)
         create = self._ordinary(scope, body)
         if create is None:

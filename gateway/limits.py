@@ -73,23 +73,37 @@ class BodyLimitMiddleware:
                     return await _problem(scope, receive, send, 400, "request.malformed", "Bad Content-Length",
                                           "Content-Length is not a number")
         # Read the whole body here (it is small: bounded above), check it, then hand it on.
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > max_bytes:
-                return await _problem(scope, receive, send, *too_big)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            body = await read_body(receive, max_bytes)
+        except TooLarge:
+            return await _problem(scope, receive, send, *too_big)
+        if body is None:  # the client went away
+            return
         if json_depth_over(body, self.max_depth):
             return await _problem(scope, receive, send, 422, "request.too_deep", "Body nested too deeply",
                                   f"the body nests arrays or objects deeper than {self.max_depth} levels")
         await self.app(scope, replaying(body, receive), send)
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_body(receive, max_bytes: int | None = None) -> bytes | None:
+    """The whole request body; None when the client went away first. ``TooLarge`` as soon as more
+    than ``max_bytes`` have come."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def replaying(body: bytes, receive):

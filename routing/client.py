@@ -70,7 +70,7 @@ class RuntimeClient:
         return created, rid, state
 
     async def status(self, request_id: str) -> bytes:
-        return await self.queries[self.ring.host_for(request_id)].submit(request_id)
+        return await self.queries[self.shard(request_id)].submit(request_id)
 
     async def act(self, request_id: str, action: str, actor: str, data: dict[str, Any]) -> bytes:
         return await self.host(request_id).act.remote(request_id, action, actor, data)
