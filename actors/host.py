@@ -24,7 +24,7 @@ from ray.util import metrics as ray_metrics
 
 from . import collector, names
 from .clock import Clock, SystemClock
-from .errors import IdempotencyConflict, NotFound, Overloaded
+from .errors import IdempotencyConflict, Invalid, NotFound, Overloaded
 from .journal import Journal, SQLiteJournal, Write, index_columns
 from .models import RequestState, Status
 from .policy import Placement, TypePolicy
@@ -32,6 +32,7 @@ from .request import RequestActor
 from .timers import Scheduler
 
 log = logging.getLogger(__name__)
+CLASSIFY_SLICE = 100  # creates of a batch classified between two turns of the event loop
 
 
 class _Metrics:
@@ -133,8 +134,12 @@ class Shard:
                  processes: dict[str, list[Any]], clock: Clock | None = None,
                  passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None,
                  max_backlog: int | None = None, max_driving: int | None = None, max_active: int | None = None,
-                 max_ready: int | None = None, intake: Intake | None = None):
+                 max_ready: int | None = None, intake: Intake | None = None, classifier: Any = None):
+        """``classifier``: what turns a create's body into its initial state
+        (``routing.router.Classifier``, from the routing table); without it the shard takes
+        classified states only (``create_states``)."""
         self.name = name
+        self.classifier = classifier
         self.journal = journal
         self.policies = policies
         self.processes = processes
@@ -408,8 +413,47 @@ class Shard:
         finally:
             self.creating.pop(rid, None)
 
-    async def create_many(self, items: list[tuple[str, str] | tuple[str, str, tuple]]) -> list[tuple[bool, bytes] | Exception]:
-        """Many creates in one call. Each item answers like ``create``, or with its own error: one
+    async def create_many(self, items: list[tuple[str, str | bytes, str | None, str, str | None]]
+                          ) -> list[tuple[bool, bytes] | Exception]:
+        """Many creates in one call, as their callers sent them: ``(id, body JSON, Idempotency-Key,
+        actor, campaign id)``, the id as ``routing.router.request_id`` gave it where the create
+        arrived. Each is classified here (``classifier.initial``: the initial state, its JSON and
+        its journal columns), then created as ``create_states`` does; a body the model or the
+        routing table refuses answers ``Invalid`` and fails nothing else. Refused as a whole
+        (``Overloaded``) before any of that work when the shard is overloaded."""
+        refused = self._refusal()
+        if refused is not None:
+            return [refused] * len(items)
+        if self.classifier is None:
+            raise RuntimeError(f"{self.name} has no classifier: it takes states only (create_states)")
+        out: list[Any] = [None] * len(items)
+        states: list[tuple[str, str, tuple]] = []
+        at: list[int] = []
+        now = self.clock.now()
+        for n, (rid, body_json, key, actor, campaign_id) in enumerate(items):
+            if n and n % CLASSIFY_SLICE == 0:
+                await asyncio.sleep(0)  # a campaign's batch: queries and other creates get a turn
+            try:
+                states.append(self.classifier.initial(rid, body_json, key, actor, campaign_id, now))
+                at.append(n)
+            except Invalid as exc:
+                out[n] = exc
+        if states:
+            for n, answer in zip(at, await self._create_states(states), strict=True):
+                out[n] = answer
+        return out
+
+    def _refusal(self) -> Overloaded | None:
+        """Why new creates are refused now, if they are: the journal or the line behind."""
+        backlog = getattr(self.journal, "backlog", lambda: 0)()
+        if self.max_backlog is not None and backlog > self.max_backlog:
+            return Overloaded(f"{self.name}: {backlog} journal writes are waiting; retry shortly")
+        if self.max_ready is not None and len(self.ready) > self.max_ready:
+            return Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; retry shortly")
+        return None
+
+    async def create_states(self, items: list[tuple[str, str] | tuple[str, str, tuple]]) -> list[tuple[bool, bytes] | Exception]:
+        """Many creates in one call, classified already. Each item answers like ``create``, or with its own error: one
         bad item fails nothing else. An item is ``(state JSON, body hash)``, or with the row's
         ``index_columns`` as a third element (then the state is not parsed here unless it is
         taken up at once). As many as there is room for are taken up at once (each
@@ -418,12 +462,12 @@ class Shard:
         of ``create``, which answers the request it is. When the journal has more commits waiting
         than ``max_backlog``, or more than ``max_ready`` requests wait, every item is refused with
         ``Overloaded`` and nothing is created."""
-        backlog = getattr(self.journal, "backlog", lambda: 0)()
-        if self.max_backlog is not None and backlog > self.max_backlog:
-            return [Overloaded(f"{self.name}: {backlog} journal writes are waiting; retry shortly")] * len(items)
-        if self.max_ready is not None and len(self.ready) > self.max_ready:
-            return [Overloaded(f"{self.name}: {len(self.ready)} requests are waiting to be taken up; "
-                               f"retry shortly")] * len(items)
+        refused = self._refusal()
+        if refused is not None:
+            return [refused] * len(items)
+        return await self._create_states(items)
+
+    async def _create_states(self, items: list[tuple[str, str] | tuple[str, str, tuple]]) -> list[tuple[bool, bytes] | Exception]:
         self._arrived(len(items))  # counted once accepted: refusals never hold fulfilment back
         out: list[Any] = [None] * len(items)
         entries = []  # (index, columns, state JSON, body hash)
@@ -573,7 +617,7 @@ class RequestHost(Shard):
     def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
                  namespace: str, passivate_after: float | None = None, max_backlog: int | None = None,
                  max_driving: int | None = None, max_active: int | None = None, max_ready: int | None = None,
-                 intake: Intake | None = None):
+                 intake: Intake | None = None, classifier: Any = None):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
@@ -583,7 +627,7 @@ class RequestHost(Shard):
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
                          names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate,
                          max_backlog=max_backlog, max_driving=max_driving, max_active=max_active, max_ready=max_ready,
-                         intake=intake)
+                         intake=intake, classifier=classifier)
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)

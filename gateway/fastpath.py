@@ -56,7 +56,7 @@ class FastCreate:
         if create is None:
             return await self.app(scope, replay, send)  # FastAPI answers, errors included
         scope["route"] = ROUTE  # as the router would set it: the latency histogram's label
-        response = await self._create(scope, *create)
+        response = await self._create(scope, body, *create)
         await response(scope, replay, send)
 
     def _ordinary(self, scope, body: bytes) -> tuple[RequestCreate, str | None, Any] | None:
@@ -88,9 +88,9 @@ class FastCreate:
             return None
         return create, key, who
 
-    async def _create(self, scope, create: RequestCreate, key: str | None, who: Any) -> Response:
+    async def _create(self, scope, body: bytes, create: RequestCreate, key: str | None, who: Any) -> Response:
         try:
-            created, rid, state = await self.state.runtime.create(create, key, who.actor)
+            created, rid, state = await self.state.runtime.create(create, key, who.actor, body)
         except Exception as exc:
             answer = await problems.answer(Request(scope), exc)
             if answer is None:

@@ -1,5 +1,5 @@
-"""What the gateway uses to reach the runtime: its own ``Dispatcher`` for creates (classified here
-and sent to the hosts in batches, no router hop), the request's own host for everything else (found
+"""What the gateway uses to reach the runtime: its own ``Dispatcher`` for creates (checked and given
+their id here, sent to their hosts in batches, no router hop; the hosts classify them), the request's own host for everything else (found
 from the id on the hash ring), the journal for lists and live events, the ``webhooks`` actor for the
 hub."""
 
@@ -57,15 +57,19 @@ class RuntimeClient:
     def host(self, request_id: str) -> Any:
         return self.hosts[self.ring.host_for(request_id)]
 
-    async def create(self, body: RequestCreate, key: str | None, actor: str) -> tuple[bool, str, bytes]:
-        """One create, classified here: ``(created, id, status JSON)``. It travels to its host
-        with the creates of other clients arriving meanwhile, each host on its own line, so a slow
-        commit on one host holds up only the creates going there. ``Overloaded`` when
+    async def create(self, body: RequestCreate, key: str | None, actor: str,
+                     body_json: bytes | None = None) -> tuple[bool, str, bytes]:
+        """One create: ``(created, id, status JSON)``. Checked against the routing table and given
+        its id here (``Invalid`` at once), classified by its host. It travels there with the
+        creates of other clients arriving meanwhile, each host on its own line, so a slow commit on
+        one host holds up only the creates going there. ``body_json``: the body as the client sent
+        it, when ``body`` was validated from exactly that (sent on as it is). ``Overloaded`` when
         ``max_waiting_creates`` creates are already waiting."""
         waiting = sum(len(b.pending) for b in self.creates)
         if waiting >= self.settings.max_waiting_creates:
             raise Overloaded(f"{waiting} creates are already waiting; retry shortly")
-        h, rid, item = self.dispatcher.prepare(body, key, actor)
+        h, rid = self.dispatcher.route(body, key, actor)
+        item = (rid, body_json if body_json is not None else body.model_dump_json(), key, actor, None)
         created, state = await self.creates[h].submit(item)
         return created, rid, state
 

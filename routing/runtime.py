@@ -21,7 +21,7 @@ from bss import demo
 from . import campaigns
 from .campaigns import Campaigns
 from .config import Settings
-from .router import Router
+from .router import Classifier, Router
 from .table import RoutingTable
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Runtime:
             RequestHost.options(name=names.host_name(i), namespace=ns).remote(
                 i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog,
                 s.max_driving or None, s.max_active or None, s.max_ready,
-                Intake(s.burst_batch, s.yield_seconds) if s.burst_batch else None,
+                Intake(s.burst_batch, s.yield_seconds) if s.burst_batch else None, Classifier(self.table),
             )
             for i in range(s.hosts)
         ]

@@ -49,7 +49,8 @@ class ShardRig:
         self.classifier = Classifier(self.table)
         self.journal = SQLiteJournal(tmp_path / "shard.db")
         self.shard = Shard("test-host", self.journal, policies, local_processes(tmp_path / "bss.db"),
-                           clock=self.clock, passivate_after=passivate_after, **(shard_options or {}))
+                           clock=self.clock, passivate_after=passivate_after, classifier=self.classifier,
+                           **(shard_options or {}))
         self.shard.recover()
 
     def new(self, request_type: str = "inquiry", party: str = "CUST-0001", priority: int = 3,

@@ -24,17 +24,17 @@ async def test_creates_are_refused_while_the_journal_queue_is_long(tmp_path):
     blocker.execute("BEGIN IMMEDIATE")  # the journal's writer thread waits on this lock
     try:
         a, b, c = new(rig), new(rig), new(rig)
-        first = asyncio.ensure_future(rig.shard.create_many([a[1:]]))  # taken by the writer, which waits
+        first = asyncio.ensure_future(rig.shard.create_states([a[1:]]))  # taken by the writer, which waits
         for _ in range(200):
             await asyncio.sleep(0.01)
             if rig.journal.backlog() == 0:
                 break
-        second = asyncio.ensure_future(rig.shard.create_many([b[1:]]))  # queued behind it
+        second = asyncio.ensure_future(rig.shard.create_states([b[1:]]))  # queued behind it
         for _ in range(200):
             await asyncio.sleep(0.01)
             if rig.journal.backlog() >= 1:
                 break
-        [refused] = await rig.shard.create_many([c[1:]])
+        [refused] = await rig.shard.create_states([c[1:]])
         assert isinstance(refused, Overloaded) and "journal writes are waiting" in str(refused)
     finally:
         blocker.execute("ROLLBACK")

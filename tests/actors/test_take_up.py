@@ -34,7 +34,7 @@ async def test_a_burst_beyond_max_driving_is_acknowledged_at_once_and_fulfilled_
                 await asyncio.sleep(0)
 
         watcher = asyncio.get_running_loop().create_task(watch())
-        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in news])
+        answers = await rig.shard.create_states([(sj, bh) for _, sj, bh in news])
         assert all(created for created, _ in answers)
         assert [json.loads(body)["status"] for _, body in answers] == ["acknowledged"] * 12
         waiting = [rid for rid, _, _ in news if rig.journal.get(rid).status.value == "acknowledged"]
@@ -99,10 +99,10 @@ async def test_a_batch_sent_again_answers_the_same_requests_and_creates_nothing(
     try:
         items = [rig.new("billingInquiry", key=f"row-{i}", billingAccountId="BA-0001") for i in range(6)]
         items.append(items[0])
-        first = await rig.shard.create_many([(sj, bh) for _, sj, bh in items])
+        first = await rig.shard.create_states([(sj, bh) for _, sj, bh in items])
         assert [created for created, _ in first] == [True] * 6 + [False]
         assert rig.shard.deferred >= 4
-        again = await rig.shard.create_many([(sj, bh) for _, sj, bh in items[:6]])
+        again = await rig.shard.create_states([(sj, bh) for _, sj, bh in items[:6]])
         assert [created for created, _ in again] == [False] * 6
         assert [json.loads(body)["id"] for _, body in again] == [rid for rid, _, _ in items[:6]]
         await rig.settle()
@@ -110,7 +110,7 @@ async def test_a_batch_sent_again_answers_the_same_requests_and_creates_nothing(
         assert rig.journal.known(ids + ["nope"]) == set(ids)
         assert [(await rig.status(rid))["status"] for rid in ids] == ["resolved"] * 6
         other = rig.new("billingInquiry", key="row-0", billingAccountId="BA-0002")  # the same key, another body
-        [conflict] = await rig.shard.create_many([(other[1], other[2])])
+        [conflict] = await rig.shard.create_states([(other[1], other[2])])
         assert getattr(conflict, "code", None) == "request.idempotency_conflict", conflict
     finally:
         rig.close()
@@ -125,15 +125,15 @@ async def test_fulfilment_yields_to_a_burst_of_creates_and_catches_up_when_it_en
     rig = ShardRig(tmp_path, shard_options={"intake": intake})
     try:
         small = bursts(rig, 3)  # a batch below burst_batch is no burst: taken up at once
-        await rig.shard.create_many([(sj, bh) for _, sj, bh in small])
+        await rig.shard.create_states([(sj, bh) for _, sj, bh in small])
         await rig.settle()
         assert [(await rig.status(rid))["status"] for rid, _, _ in small] == ["resolved"] * 3
 
         first, second = bursts(rig, 10), bursts(rig, 10)
-        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in first])
+        answers = await rig.shard.create_states([(sj, bh) for _, sj, bh in first])
         assert all(created for created, _ in answers)
         await asyncio.sleep(0.1)
-        answers = await rig.shard.create_many([(sj, bh) for _, sj, bh in second])  # still bursting
+        answers = await rig.shard.create_states([(sj, bh) for _, sj, bh in second])  # still bursting
         assert all(created for created, _ in answers)
         await asyncio.sleep(0.1)
         statuses = [(await rig.status(rid))["status"] for rid, _, _ in first + second]
@@ -156,10 +156,10 @@ async def test_a_request_waits_at_most_yield_seconds_for_a_burst_that_goes_on(tm
     rig = ShardRig(tmp_path, shard_options={"intake": intake})
     try:
         oldest = bursts(rig, 4)
-        await rig.shard.create_many([(sj, bh) for _, sj, bh in oldest])
+        await rig.shard.create_states([(sj, bh) for _, sj, bh in oldest])
         statuses = []
         for _ in range(20):  # the burst never stops for quiet_seconds
-            await rig.shard.create_many([(sj, bh) for _, sj, bh in bursts(rig, 4)])
+            await rig.shard.create_states([(sj, bh) for _, sj, bh in bursts(rig, 4)])
             await asyncio.sleep(0.1)
             statuses = [(await rig.status(rid))["status"] for rid, _, _ in oldest]
             if statuses == ["resolved"] * 4:
