@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import uuid
 
 import pytest_asyncio
@@ -129,8 +130,12 @@ async def test_a_restarted_webhooks_actor_loses_nothing_and_keeps_delivery_ids(h
     first = (await http.post("/api/v1/requests", json=inquiry(party=p))).json()["id"]
     await eventually(lambda: _at_least(receiver, 1))
 
+    before = await hub.runtime.webhooks.__ray_call__.remote(_pid)
     ray.kill(hub.runtime.webhooks, no_restart=False)  # Ray restarts it; it resumes from its file
     second = (await http.post("/api/v1/requests", json=inquiry(party=p))).json()["id"]
+    # The kill is asynchronous: the held delivery is let go only once the actor it came from is
+    # gone, or that one could still finish it (and nothing would be in flight to send again).
+    await eventually(lambda: _restarted(hub, before))
     hold.set()
     receiver.hold = None
     [first_eid] = await journaled(hub, [first], {"created"})
@@ -169,6 +174,14 @@ async def _at_least(receiver: Receiver, n: int) -> bool:
 
 async def _has(receiver: Receiver, ids: set[str]) -> bool:
     return set(receiver.ids()) >= ids
+
+
+def _pid(_actor) -> int:
+    return os.getpid()
+
+
+async def _restarted(hub, before: int) -> bool:
+    return await hub.runtime.webhooks.__ray_call__.remote(_pid) != before
 
 
 async def _repeated(receiver: Receiver, delivery_id: str) -> bool:
