@@ -5,12 +5,18 @@ host shard, WAL mode, ``synchronous=FULL``). Writes go through one writer thread
 write waiting at that moment in one transaction (group commit), so an async actor never blocks on
 disk and a burst of creates costs one fsync, not one each. ``commit`` returns only once the rows
 are durable: that is what lets the gateway answer 201.
+
+The write-ahead log is copied into the database file (a checkpoint) by a thread of its own, every
+``checkpoint_seconds``, not by the commit that happens to cross SQLite's threshold: that commit, and
+every create waiting on it, otherwise waited for the copy and its fsync (at 64 clients: p99 101 to
+105 ms with checkpoints in the commits, 85 to 91 ms without).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -24,7 +30,10 @@ from typing import Any
 from .events import PUBLIC_EVENT_TYPES, EventFilter, EventRow
 from .models import FINAL_STATUSES, RequestState
 
+log = logging.getLogger(__name__)
 MAX_GROUP = 512
+CHECKPOINT_SECONDS = 0.5  # how often the checkpointer copies the write-ahead log into the database
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the log file is cut back to once it has been copied
 
 
 def ts(dt: datetime) -> str:
@@ -342,11 +351,16 @@ class SQLiteReader:
 class SQLiteJournal(SQLiteReader, Journal):
     """The embedded journal of one host shard: reads, plus a group-committing writer thread."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, checkpoint_seconds: float = CHECKPOINT_SECONDS):
         super().__init__(path)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._writes = 0  # commits so far (the writer counts them, the checkpointer reads them)
+        self._stopping = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name=f"journal-{self.path.stem}", daemon=True)
         self._writer.start()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, args=(checkpoint_seconds,),
+                                              name=f"checkpoint-{self.path.stem}", daemon=True)
+        self._checkpointer.start()
 
     # -- writes -----------------------------------------------------------------------------
     def backlog(self) -> int:
@@ -361,6 +375,8 @@ class SQLiteJournal(SQLiteReader, Journal):
 
     def _write_loop(self) -> None:
         conn = _connect(self.path)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job, off the commit's path
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         while True:
             item = self._queue.get()
             if item is None:
@@ -388,10 +404,27 @@ class SQLiteJournal(SQLiteReader, Journal):
                         results.append(None)
                     except sqlite3.Error as exc:  # reported to the one caller it belongs to
                         results.append(exc)
+            self._writes += 1
             for (_, fut, loop), exc in zip(batch, results, strict=True):
                 _settle(fut, loop, exc)
             if stop:
                 break
+        conn.close()
+
+    def _checkpoint_loop(self, every: float) -> None:
+        """Copy what was committed into the database file, every ``every`` seconds while there are
+        commits. PASSIVE: it never waits for the writer or a reader, and the writer never waits
+        for it; what a reader still needs is copied next time."""
+        conn = _connect(self.path)
+        done = self._writes
+        while not self._stopping.wait(every):
+            if self._writes == done:
+                continue
+            done = self._writes
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # another connection's checkpoint: next time
+                log.debug("%s: checkpoint skipped: %s", self.path, exc)
         conn.close()
 
     @staticmethod
@@ -410,8 +443,10 @@ class SQLiteJournal(SQLiteReader, Journal):
             raise
 
     def close(self) -> None:
+        self._stopping.set()
+        self._checkpointer.join(timeout=10)
         self._queue.put(None)
-        self._writer.join(timeout=10)
+        self._writer.join(timeout=10)  # the last connection to close copies the rest of the log
         super().close()
 
 
