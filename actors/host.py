@@ -453,8 +453,8 @@ class Shard:
         return None
 
     async def create_states(self, items: list[tuple[str, str] | tuple[str, str, tuple]]) -> list[tuple[bool, bytes] | Exception]:
-        """Many creates in one call, classified already. Each item answers like ``create``, or with its own error: one
-        bad item fails nothing else. An item is ``(state JSON, body hash)``, or with the row's
+        """Many creates in one call, classified already (by a ``Dispatcher``). Each item answers
+        like ``create``, or with its own error: one bad item fails nothing else. An item is ``(state JSON, body hash)``, or with the row's
         ``index_columns`` as a third element (then the state is not parsed here unless it is
         taken up at once). As many as there is room for are taken up at once (each
         journaled with its first step); the others are journaled together, in one commit, as

@@ -28,12 +28,10 @@ from routing.models import IdempotencyKey, RequestCreate
 from . import problems
 from .auth import GROUPS, Authenticator, check_create
 from .limits import read_body, replaying
-from .metrics import Metrics
-from .routes import create_request
+from .routes import JSON, create_request, created_answer
 from .routes import router as requests_router
 
 PATH = "/api/v1/requests"
-JSON = "application/json"
 CREATORS = GROUPS["requests.create"]
 _KEY = TypeAdapter(IdempotencyKey)
 ROUTE = next(r for r in requests_router.routes if getattr(r, "endpoint", None) is create_request)  # its label
@@ -90,14 +88,10 @@ class FastCreate:
 
     async def _create(self, scope, body: bytes, create: RequestCreate, key: str | None, who: Any) -> Response:
         try:
-            created, rid, state = await self.state.runtime.create(create, key, who.actor, body)
+            outcome = await self.state.runtime.create(create, key, who.actor, body)
         except Exception as exc:
             answer = await problems.answer(Request(scope), exc)
             if answer is None:
                 raise
             return answer
-        if created:
-            metrics: Metrics = self.state.metrics
-            metrics.created.labels(create.requestType, create.channel.value).inc()
-        return Response(state, status_code=201 if created else 200, media_type=JSON,
-                        headers={"Location": f"/api/v1/requests/{rid}"})
+        return created_answer(self.state.metrics, create, *outcome)

@@ -67,7 +67,12 @@ async def create_request(
     of its own `channel`, a customer key requests its party is a related party of. An
     `Idempotency-Key` is scoped to the caller: two callers using the same key do not collide."""
     check_create(who, body.channel, [p.id for p in body.relatedParty])
-    created, rid, state = await request.app.state.runtime.create(body, idempotency_key, who.actor)
+    return created_answer(m, body, *await request.app.state.runtime.create(body, idempotency_key, who.actor))
+
+
+def created_answer(m: Metrics, body: RequestCreate, created: bool, rid: str, state: bytes) -> Response:
+    """A create's answer: 201 with the request and its ``Location`` (counted), or 200 with the
+    request an Idempotency-Key made before."""
     if created:
         m.created.labels(body.requestType, body.channel.value).inc()
     return Response(state, status_code=201 if created else 200, media_type=JSON,

@@ -1,7 +1,7 @@
 """What the gateway uses to reach the runtime: its own ``Dispatcher`` for creates (checked and given
-their id here, sent to their hosts in batches, no router hop; the hosts classify them), the request's own host for everything else (found
-from the id on the hash ring), the journal for lists and live events, the ``webhooks`` actor for the
-hub."""
+their id here, sent to their hosts in batches, no router hop; the hosts classify them), the
+request's own host for everything else (found from the id on the hash ring), the journal for lists
+and live events, the ``webhooks`` actor for the hub."""
 
 from __future__ import annotations
 

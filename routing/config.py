@@ -36,7 +36,8 @@ class Settings(BaseSettings):
                            "over it, new creates are answered 503 with Retry-After.")
     burst_batch: int = Field(8, ge=0, description="A batch of at least this many creates reaching a host "
                              "is a burst: the host takes no new request up (acknowledged ones wait, those "
-                             "driving go on) until bursts stop for a quarter of a second. 0: fulfilment never yields.")
+                             "driving go on) until such batches stop for twice their usual gap (0.25 to 2 s). "
+                             "0: fulfilment never yields.")
     yield_seconds: float = Field(60.0, gt=0, description="The longest a request waits for its fulfilment to "
                                  "start because of a burst; then requests are taken up as usual again.")
     process_nice: int = Field(4, ge=0, le=19, description="Niceness added to process actors: on a busy "

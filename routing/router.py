@@ -121,7 +121,6 @@ class Classifier:
             timers=timers,
         )
 
-
     def initial(self, rid: str, body_json: str | bytes, idempotency_key: str | None, actor: str,
                 campaign_id: str | None, now: datetime) -> tuple[str, str, tuple]:
         """What a host journals for a new request, from the body as the caller sent it:
@@ -172,13 +171,13 @@ class Dispatcher:
         by_host: dict[int, list[tuple[int, str, tuple]]] = {}
         now = utcnow()
         for i, (body, key, actor, campaign_id) in enumerate(items):
+            rid = request_id(key, actor)
             try:
-                h, rid = self.route(body, key, actor)
-                item = self.classifier.journaled(body, rid, key, actor, campaign_id, now)
+                item = self.classifier.journaled(body, rid, key, actor, campaign_id, now)  # checked there
             except Invalid as exc:
                 out[i] = exc
                 continue
-            by_host.setdefault(h, []).append((i, rid, item))
+            by_host.setdefault(self.ring.host_for(rid), []).append((i, rid, item))
         hosts = list(by_host)
         answers = await asyncio.gather(
             *(self.hosts[h].create_states.remote([item for _, _, item in by_host[h]]) for h in hosts),
