@@ -20,17 +20,19 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .events import PUBLIC_EVENT_TYPES, EventFilter, EventRow
 from .models import FINAL_STATUSES, RequestState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_GROUP = 512
 CHECKPOINT_SECONDS = 0.5  # how often the checkpointer copies the write-ahead log into the database
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the log file is cut back to once it has been copied
@@ -186,9 +188,27 @@ ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.up
 FINAL_SQL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
 
 
+def _when_unlocked(step: Callable[[], T], path: Path, within: float = 30.0) -> T:
+    """``step``, tried again while SQLite says the database is locked. Its busy timeout does not
+    cover every case: two connections opening a new file at once both try to switch it to WAL
+    mode, and SQLite refuses one of them at once rather than risk a deadlock (a host and the
+    webhooks actor open each shard at the same moment when the service starts)."""
+    deadline = time.monotonic() + within
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            log.debug("%s: %s; trying again", path, exc)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _when_unlocked(lambda: conn.execute("PRAGMA journal_mode=WAL"), path)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
@@ -226,14 +246,19 @@ class SQLiteReader:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         setup = _connect(self.path)
-        columns = {row[1] for row in setup.execute("PRAGMA table_info(requests)")}
-        if columns and "wake_at" not in columns:  # a journal written before passivation
-            setup.execute("ALTER TABLE requests ADD COLUMN wake_at TEXT")
-        if columns and "hidden" not in columns:  # a journal written before TMF683 DELETE
-            setup.execute("ALTER TABLE requests ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
-        setup.executescript(SCHEMA)
+        _when_unlocked(lambda: self._set_up(setup), self.path)
         setup.close()
         self._local = threading.local()
+
+    @staticmethod
+    def _set_up(conn: sqlite3.Connection) -> None:
+        """The schema, and the columns later versions added to it."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+        if columns and "wake_at" not in columns:  # a journal written before passivation
+            conn.execute("ALTER TABLE requests ADD COLUMN wake_at TEXT")
+        if columns and "hidden" not in columns:  # a journal written before TMF683 DELETE
+            conn.execute("ALTER TABLE requests ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+        conn.executescript(SCHEMA)
 
     @property
     def _conn(self) -> sqlite3.Connection:
