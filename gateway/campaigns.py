@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import Field
 
 from actors.models import Id, Model
@@ -37,6 +37,9 @@ class CampaignRead(Model):
     createdAt: float
     startedAt: float | None
     finishedAt: float | None
+    awaitingRows: bool = Field(False, description="The launcher said more rows follow (`more=true` on its last "
+                               "upload): once every row so far is sent, the campaign waits for them, `running`, "
+                               "instead of completing.")
     requestsByStatus: dict[str, int] = Field(default_factory=dict, description="The campaign's requests by their "
                                              "current status, from the journal.")
     errors: list[dict[str, str]] = Field(default_factory=list, description="The first refused rows.")
@@ -71,10 +74,15 @@ async def get_campaign(campaign_id: CampaignId, rt: Runtime) -> dict[str, Any]:
 
 @router.post("/{campaign_id}/rows", response_model=CampaignRead, responses=PROBLEMS, summary="Add rows")
 async def add_rows(campaign_id: CampaignId, rows: Annotated[list[Row], Body(max_length=5000)],
-                   rt: Runtime) -> dict[str, Any]:
-    """Rows already known (by key) are ignored, so a launcher may send its whole file again."""
+                   rt: Runtime, more: Annotated[bool, Query(description="More uploads follow: a running campaign "
+                                                            "that has sent every row waits for them instead of "
+                                                            "completing. The last upload leaves it out.")] = False,
+                   ) -> dict[str, Any]:
+    """Rows already known (by key) are ignored, so a launcher may send its whole file again. A
+    launcher uploading in chunks says `more=true` on all but the last, so that the campaign can
+    start sending from the first chunk and still complete only after the last row."""
     body = ROWS.dump_json(rows).decode()
-    return await _read(rt, await rt.campaigns.add_rows.remote(campaign_id, body))
+    return await _read(rt, await rt.campaigns.add_rows.remote(campaign_id, body, more))
 
 
 def _control(action: str, summary: str, doc: str):

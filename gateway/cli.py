@@ -250,9 +250,9 @@ def campaign_launch(
     chunk: list[dict] = []
     size, chunks = 0, 0
 
-    def upload(rows: list[dict]) -> None:
+    def upload(rows: list[dict], more: bool) -> None:
         nonlocal chunks
-        _upload(api, cid, rows)
+        _upload(api, cid, rows, more)
         chunks += 1
         if chunks == 1:  # sending starts while the rest uploads (it takes the rows in order)
             _start(api, cid)
@@ -266,13 +266,13 @@ def campaign_launch(
         row = {"key": key, "partyId": str(party), "characteristics": rec}
         row_size = len(json.dumps(row)) + 2
         if chunk and (len(chunk) == CHUNK or size + row_size > CHUNK_BYTES):
-            upload(chunk)
+            upload(chunk, more=True)  # this row comes next
             chunk, size = [], 0
         chunk.append(row)
         size += row_size
     if chunk:
-        upload(chunk)
-    _start(api, cid)  # again: had sending caught up with the upload, it goes on with the last rows
+        upload(chunk, more=False)  # the campaign may complete once these are sent
+    _start(api, cid)  # again: a campaign completed before this relaunch sends rows new after its first chunk
     _summary(_follow(api, cid))
 
 
@@ -282,8 +282,8 @@ def _start(api: str, cid: str) -> None:
         _show(started)
 
 
-def _upload(api: str, cid: str, rows: list[dict]) -> None:
-    resp = _call("POST", f"{api}/api/v1/campaigns/{cid}/rows", json=rows)
+def _upload(api: str, cid: str, rows: list[dict], more: bool) -> None:
+    resp = _call("POST", f"{api}/api/v1/campaigns/{cid}/rows", json=rows, params={"more": str(more).lower()})
     if resp.status_code >= 400:
         _show(resp)
 

@@ -2,7 +2,9 @@
 
 A campaign has an id, a request template, rows (each with a key: from a CSV/JSONL file uploaded
 in chunks, or from a selection over the BSS), an optional rate limit, and a status
-(``ready -> running <-> paused -> completed | cancelled``). The ``campaigns`` Ray actor runs the
+(``ready -> running <-> paused -> completed | cancelled``). While a launcher is still uploading
+(``more=true`` on its uploads), a running campaign that has sent every row so far waits for the rest
+instead of completing. The ``campaigns`` Ray actor runs the
 running ones: it routes rows to the request hosts itself (a ``Dispatcher``) in batches of
 ``CHUNK``, two batches on their way at once, each create with the
 Idempotency-Key ``campaign:<id>:<row key>``, and records each row's request id. Rows, cursor and
@@ -103,7 +105,8 @@ CREATE TABLE IF NOT EXISTS campaigns (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, template TEXT NOT NULL, rate REAL, status TEXT NOT NULL,
     total INTEGER NOT NULL DEFAULT 0, cursor INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL DEFAULT 0,
     existing INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL, started_at REAL, finished_at REAL, updated_at REAL NOT NULL
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, updated_at REAL NOT NULL,
+    awaiting_rows INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS campaign_rows (
     campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, row_key TEXT NOT NULL, party_id TEXT NOT NULL,
@@ -122,18 +125,23 @@ class CampaignStore:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(campaigns)")}
+        if columns and "awaiting_rows" not in columns:  # a store written before uploads said "more"
+            self.conn.execute("ALTER TABLE campaigns ADD COLUMN awaiting_rows INTEGER NOT NULL DEFAULT 0")
         self.conn.executescript(SCHEMA)
         self.lock = threading.Lock()
 
     def get(self, cid: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT id, name, template, rate, status, total, cursor, created, existing, failed, "
-                                "created_at, started_at, finished_at FROM campaigns WHERE id = ?", (cid,)).fetchone()
+                                "created_at, started_at, finished_at, awaiting_rows FROM campaigns WHERE id = ?",
+                                (cid,)).fetchone()
         if row is None:
             return None
         keys = ("id", "name", "template", "ratePerSecond", "status", "rows", "cursor", "created", "existing",
-                "failed", "createdAt", "startedAt", "finishedAt")
+                "failed", "createdAt", "startedAt", "finishedAt", "awaitingRows")
         out = dict(zip(keys, row, strict=True))
         out["template"] = json.loads(out["template"])
+        out["awaitingRows"] = bool(out["awaitingRows"])
         return out
 
     def ids(self) -> list[str]:
@@ -148,8 +156,9 @@ class CampaignStore:
                 (cid, c.name, c.template.model_dump_json(), c.ratePerSecond, CampaignStatus.ready, now, now))
             return cur.rowcount == 1
 
-    def add_rows(self, cid: str, rows: list[Row]) -> int:
-        """Rows not seen before (by key) are appended; how many were new."""
+    def add_rows(self, cid: str, rows: list[Row], more: bool = False) -> int:
+        """Rows not seen before (by key) are appended; how many were new. ``more``: the launcher has
+        more rows to upload (the campaign waits for them rather than completing)."""
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -165,8 +174,8 @@ class CampaignStore:
                     [(cid, total + n + 1, r.key, r.partyId, json.dumps(r.characteristics))
                      for n, r in enumerate(fresh.values())])  # seq stays dense: the cursor counts rows
                 added = len(fresh)
-                self.conn.execute("UPDATE campaigns SET total = total + ?, updated_at = ? WHERE id = ?",
-                                  (added, time.time(), cid))
+                self.conn.execute("UPDATE campaigns SET total = total + ?, awaiting_rows = ?, updated_at = ? "
+                                  "WHERE id = ?", (added, int(more), time.time(), cid))
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -226,6 +235,7 @@ class Campaigns:
         self.bss_path = bss_path
         self.dispatcher = Dispatcher(table, [names.lookup(names.host_name(i), namespace) for i in range(hosts)])
         self.tasks: dict[str, asyncio.Task] = {}
+        self.news: dict[str, asyncio.Event] = {}  # set when a campaign gets rows or changes status
         for cid in self.store.ids():  # after a restart, running campaigns go on where they were
             c = self.store.get(cid)
             if c is not None and c["status"] == CampaignStatus.running:
@@ -254,12 +264,13 @@ class Campaigns:
         for i in range(0, len(rows), 5000):
             self.store.add_rows(cid, rows[i:i + 5000])
 
-    async def add_rows(self, cid: str, rows_json: str) -> dict[str, Any]:
+    async def add_rows(self, cid: str, rows_json: str, more: bool = False) -> dict[str, Any]:
         c = self._get(cid)
         if c["status"] == CampaignStatus.cancelled:
             raise Conflict(f"campaign {cid} is cancelled: it takes no more rows", "status")
         rows = ROWS.validate_json(rows_json)  # a completed one: a relaunch
-        added = self.store.add_rows(cid, rows)
+        added = self.store.add_rows(cid, rows, more)
+        self._tell(cid)
         if c["status"] == CampaignStatus.running:
             self._run(cid)
         return {**self.store.get(cid), "added": added}
@@ -279,6 +290,7 @@ class Campaigns:
         if c["status"] != CampaignStatus.running:
             raise Conflict(f"only a running campaign can be paused; {cid} is {c['status']}", "status")
         self.store.set_status(cid, CampaignStatus.paused)  # the runner stops after its current batch
+        self._tell(cid)
         return self.store.get(cid)
 
     async def resume(self, cid: str) -> dict[str, Any]:
@@ -292,6 +304,7 @@ class Campaigns:
         if c["status"] in (CampaignStatus.completed, CampaignStatus.cancelled):
             raise Conflict(f"campaign {cid} is {c['status']} already", "status")
         self.store.set_status(cid, CampaignStatus.cancelled)  # rows not sent yet never will be
+        self._tell(cid)
         return self.store.get(cid)
 
     async def get(self, cid: str) -> dict[str, Any]:
@@ -308,6 +321,19 @@ class Campaigns:
         if c is None:
             raise NotFound(f"no campaign with id {cid}", "id")
         return c
+
+    def _tell(self, cid: str) -> None:
+        """Wake the campaign's runner if it waits for rows."""
+        if (news := self.news.get(cid)) is not None:
+            news.set()
+
+    async def _wait_for_news(self, cid: str, timeout: float = 5.0) -> None:
+        news = self.news.setdefault(cid, asyncio.Event())
+        try:
+            await asyncio.wait_for(news.wait(), timeout)
+        except TimeoutError:
+            pass
+        news.clear()
 
     def _run(self, cid: str) -> None:
         task = self.tasks.get(cid)
@@ -341,6 +367,9 @@ class Campaigns:
                     if len(inflight) < (1 if rate else 2):
                         continue
                 elif not inflight:
+                    if c["awaitingRows"]:  # the launcher is still uploading: wait for its rows
+                        await self._wait_for_news(cid)
+                        continue
                     self.store.set_status(cid, CampaignStatus.completed)
                     return
                 first, task = inflight.popleft()

@@ -15,7 +15,7 @@ def test_a_new_shard_opened_from_six_connections_at_once_opens_for_all(tmp_path)
         path = tmp_path / f"shard-{n}.db"
         start = threading.Barrier(6)
 
-        def open_it(writer: bool) -> None:
+        def open_it(writer: bool, path=path, start=start) -> None:
             start.wait()
             try:
                 if writer:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest_asyncio
@@ -103,6 +104,31 @@ async def test_pause_resume_cancel(http):
         **TEMPLATE, "priority": 1}})
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "id"  # another template
     assert (await http.get("/api/v1/campaigns/nope")).status_code == 404
+
+
+async def test_a_campaign_still_uploading_waits_for_its_rows_instead_of_completing(http):
+    """A launcher uploads in chunks and starts sending after the first: once every row so far is
+    sent, the campaign is still running (it shows it waits for rows), and it completes only after
+    the last upload's rows."""
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    assert (await http.post("/api/v1/campaigns", json={"id": cid, "name": "chunks", "template": TEMPLATE})).status_code == 201
+    first = await http.post(f"/api/v1/campaigns/{cid}/rows", params={"more": "true"}, json=rows(30, first=1000))
+    assert first.json()["awaitingRows"] is True
+    assert (await http.post(f"/api/v1/campaigns/{cid}/start")).json()["status"] == "running"
+
+    async def all_sent():
+        c = (await http.get(f"/api/v1/campaigns/{cid}")).json()
+        return c if c["cursor"] == 30 else None
+    c = await eventually(all_sent, timeout=60, interval=0.1)
+    for _ in range(5):  # and it stays so: sending caught up with the upload, the campaign is not over
+        assert (c["status"], c["awaitingRows"], c["finishedAt"]) == ("running", True, None)
+        await asyncio.sleep(0.2)
+        c = (await http.get(f"/api/v1/campaigns/{cid}")).json()
+    last = await http.post(f"/api/v1/campaigns/{cid}/rows", json=rows(20, first=1030))
+    assert last.json()["awaitingRows"] is False
+    done = await finished(http, cid)
+    assert (done["rows"], done["cursor"], done["created"], done["failed"]) == (50, 50, 50, 0)
+    assert sum(done["requestsByStatus"].values()) == 50
 
 
 async def test_rows_upload_takes_5000_rows_beyond_the_body_limit_but_not_more(live, http):
