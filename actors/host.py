@@ -607,7 +607,8 @@ class Shard:
     async def metrics_snapshot(self) -> dict[str, Any]:
         return {"transitions": dict(self.metrics.transitions), "sla": dict(self.metrics.sla_events),
                 "active": len(self.actors) + len(self.dedicated), "passivated": self.passivated,
-                "reactivated": self.reactivated, "ready": len(self.ready)}
+                "reactivated": self.reactivated, "ready": len(self.ready),
+                "journalBacklog": getattr(self.journal, "backlog", lambda: 0)()}
 
 
 @ray.remote(max_restarts=-1, max_task_retries=3)

@@ -39,6 +39,16 @@ class RuntimeCollector(Collector):
             c = CounterMetricFamily(f"switchboard_{name}", f"{help_}, since the hosts started.")
             c.add_metric([], self.snapshot.get(name, 0))
             yield c
+        for name, key, help_ in (
+                ("requests_ready", "ready", "Acknowledged requests waiting in the hosts' lines to be taken up "
+                 "(past SWITCHBOARD_MAX_READY on a host, its new creates get 503)"),
+                ("journal_backlog", "journalBacklog", "Journal commits waiting for the hosts' writer threads "
+                 "(past SWITCHBOARD_MAX_JOURNAL_BACKLOG on a host, its new creates get 503)"),
+                ("creates_waiting", "createsWaiting", "Creates this gateway process has sent to the hosts and "
+                 "not had answered yet (at SWITCHBOARD_MAX_WAITING_CREATES, new ones get 503)")):
+            w = GaugeMetricFamily(f"switchboard_{name}", help_ + ".")
+            w.add_metric([], self.snapshot.get(key, 0))
+            yield w
 
 
 class Metrics:

@@ -65,7 +65,7 @@ class RuntimeClient:
         one host holds up only the creates going there. ``body_json``: the body as the client sent
         it, when ``body`` was validated from exactly that (sent on as it is). ``Overloaded`` when
         ``max_waiting_creates`` creates are already waiting."""
-        waiting = sum(len(b.pending) for b in self.creates)
+        waiting = self.creates_waiting()
         if waiting >= self.settings.max_waiting_creates:
             raise Overloaded(f"{waiting} creates are already waiting; retry shortly")
         h, rid = self.dispatcher.route(body, key, actor)
@@ -132,7 +132,7 @@ class RuntimeClient:
         """Transitions counted by the hosts and open requests by status, for /metrics."""
         transitions: dict[tuple[str, str, str], int] = {}
         sla: dict[tuple[str, str, str], int] = {}
-        memory = {"active": 0, "passivated": 0, "reactivated": 0}
+        memory = {"active": 0, "passivated": 0, "reactivated": 0, "ready": 0, "journalBacklog": 0}
         for ref in [h.metrics_snapshot.remote() for h in self.hosts]:
             try:
                 snap = await asyncio.wait_for(ref, PING_TIMEOUT)
@@ -148,4 +148,9 @@ class RuntimeClient:
         for counts in await asyncio.to_thread(lambda: [r.count_by_status() for r in self.readers]):
             for status, n in counts.items():
                 by_status[status] = by_status.get(status, 0) + n
-        return {"transitions": transitions, "byStatus": by_status, "sla": sla, **memory}
+        return {"transitions": transitions, "byStatus": by_status, "sla": sla, **memory,
+                "createsWaiting": self.creates_waiting()}
+
+    def creates_waiting(self) -> int:
+        """Creates this gateway has sent on or is about to send, not answered yet."""
+        return sum(len(b.pending) for b in self.creates)

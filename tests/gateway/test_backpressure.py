@@ -21,5 +21,12 @@ async def test_a_burst_beyond_the_queue_gets_503s_and_loses_nothing(ray_session,
         assert {r["id"] for r in listed.json()} == created  # each 201 journaled; no 503 left a request
         for rid in created:
             assert (await live.http.get(f"/api/v1/requests/{rid}")).status_code == 200
+        metrics = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+                   for line in (await live.http.get("/metrics")).text.splitlines() if not line.startswith("#")}
+        refusals = 'switchboard_http_request_duration_seconds_count{method="POST",route="/api/v1/requests",status="503"}'
+        assert metrics[refusals] == codes.count(503)  # an operator sees the refusals
+        assert metrics["switchboard_creates_waiting"] == 0  # every create answered: none held
+        assert 0 <= metrics["switchboard_requests_ready"] <= len(created)
+        assert metrics["switchboard_journal_backlog"] >= 0
     finally:
         await live.aclose()
