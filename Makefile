@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-campaign clean-data
+.PHONY: run test bench bench-campaign bench-overload clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(STAMP)
 
 bench-campaign: $(STAMP)
 	$(BIN)/python -m bench.campaign
+
+bench-overload: $(STAMP)
+	$(BIN)/python -m bench.overload
 
 clean-data:
 	rm -rf var

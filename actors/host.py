@@ -32,6 +32,7 @@ from .request import RequestActor
 from .timers import Scheduler
 
 log = logging.getLogger(__name__)
+TIMER_HORIZON = 900.0  # seconds: a passivated request's timer due later stays in the journal only
 CLASSIFY_SLICE = 100  # creates of a batch classified between two turns of the event loop
 
 
@@ -134,8 +135,9 @@ class Shard:
                  processes: dict[str, list[Any]], clock: Clock | None = None,
                  passivate_after: float | None = None, dedicate: Callable[[RequestState], Any] | None = None,
                  max_backlog: int | None = None, max_driving: int | None = None, max_active: int | None = None,
-                 max_ready: int | None = None, intake: Intake | None = None, classifier: Any = None):
-        """``classifier``: what turns a create's body into its initial state
+                 max_ready: int | None = None, intake: Intake | None = None, classifier: Any = None,
+                 timer_horizon: float | None = TIMER_HORIZON):
+        """``timer_horizon``: see ``_wake_at`` (None: every timer in memory). ``classifier``: what turns a create's body into its initial state
         (``routing.router.Classifier``, from the routing table); without it the shard takes
         classified states only (``create_states``)."""
         self.name = name
@@ -165,12 +167,22 @@ class Shard:
         self.creating: dict[str, asyncio.Future] = {}
         self.scheduler = Scheduler(self.clock)  # every timer of the shard's requests, active or passivated
         self.asleep: set[str] = set()  # passivated requests with a timer armed
+        self.timer_horizon = timer_horizon
+        self._armed_until: datetime | None = None  # every passivated request's timer due by then is armed
+        self._horizon: asyncio.Task | None = None
         self._sweeper: asyncio.Task | None = None
         self.rehydrated = self.passivated = self.reactivated = self.deferred = 0
 
     def recover(self) -> None:
         """After a (re)start: requests with work to do are active again; the others are passivated,
         to be woken by their earliest timer or by their next message."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # recovered outside an event loop (a test's fixture): every timer in memory
+            loop = None
+        if self.timer_horizon is not None and loop is not None:
+            self._armed_until = self.clock.now() + timedelta(seconds=self.timer_horizon)
+            self._horizon = loop.create_task(self._horizon_loop(), name=f"{self.name}-timers")
         waiting = []
         for rid, status, request_type, wake_at in self.journal.open_ids():
             self.rehydrated += 1
@@ -346,9 +358,43 @@ class Shard:
                 log.exception("%s: passivation sweep failed", self.name)
 
     def _wake_at(self, due: datetime, rid: str) -> None:
-        """Reactivate a passivated request when its earliest timer is due; its actor then fires it."""
+        """Reactivate a passivated request when its earliest timer is due; its actor then fires it.
+
+        Only a timer due within the horizon (``timer_horizon`` seconds) is kept in memory: a
+        resolved request waits days for its customer, and a host may hold millions of them. One
+        due later is in the journal already (its row's ``wake_at``), and the host arms it when it
+        comes within the horizon (``_arm_upcoming``). So a host's memory holds the timers of the
+        next minutes, not of every open request."""
+        if self._armed_until is not None and due > self._armed_until:
+            self.asleep.discard(rid)
+            self.scheduler.disarm(rid)  # the actor's own callback, if it had one: nothing refers to it
+            return
         self.asleep.add(rid)
         self.scheduler.arm(rid, due, lambda: self._wake(rid))
+
+    async def _horizon_loop(self) -> None:
+        assert self.timer_horizon is not None
+        while True:
+            await self.clock.sleep(max(1.0, self.timer_horizon / 3))
+            try:
+                self._arm_upcoming()
+            except Exception:  # never let one bad look stop the timers for good
+                log.exception("%s: arming upcoming timers failed", self.name)
+
+    def _arm_upcoming(self) -> int:
+        """Arm the passivated requests whose timer has come within the horizon since the last
+        look (the journal's ``wake_at``); how many."""
+        assert self.timer_horizon is not None
+        until = self.clock.now() + timedelta(seconds=self.timer_horizon)
+        armed = 0
+        for rid, due in self.journal.wakes(self._armed_until, until):
+            if rid in self.actors or rid in self.dedicated or rid in self.asleep:
+                continue  # an active actor arms its own timers
+            self.asleep.add(rid)
+            self.scheduler.arm(rid, due, lambda rid=rid: self._wake(rid))
+            armed += 1
+        self._armed_until = until
+        return armed
 
     def _wake(self, rid: str) -> None:
         self.asleep.discard(rid)
@@ -362,6 +408,8 @@ class Shard:
     def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self._horizon is not None:
+            self._horizon.cancel()
         if self._resume is not None:
             self._resume.cancel()
         self.scheduler.stop()
@@ -618,7 +666,7 @@ class RequestHost(Shard):
     def __init__(self, index: int, journal_path: str, policies: dict[str, TypePolicy], replicas: dict[str, int],
                  namespace: str, passivate_after: float | None = None, max_backlog: int | None = None,
                  max_driving: int | None = None, max_active: int | None = None, max_ready: int | None = None,
-                 intake: Intake | None = None, classifier: Any = None):
+                 intake: Intake | None = None, classifier: Any = None, timer_horizon: float | None = TIMER_HORIZON):
         def dedicate(state: RequestState) -> Any:
             return DedicatedRequest.options(name=names.dedicated_name(state.id), namespace=namespace,
                                             get_if_exists=True).remote(state, policies[state.requestType],
@@ -628,7 +676,7 @@ class RequestHost(Shard):
         super().__init__(names.host_name(index), SQLiteJournal(journal_path), policies,
                          names.processes(replicas, namespace), passivate_after=passivate_after, dedicate=dedicate,
                          max_backlog=max_backlog, max_driving=max_driving, max_active=max_active, max_ready=max_ready,
-                         intake=intake, classifier=classifier)
+                         intake=intake, classifier=classifier, timer_horizon=timer_horizon)
         self.recover()  # Ray runs an async actor's constructor in its event loop
         if self.rehydrated:
             log.info("%s recovered %d open requests", self.name, self.rehydrated)

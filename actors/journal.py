@@ -111,6 +111,11 @@ class Journal(ABC):
         """Every open request ``(id, status, request type, earliest timer)``, without its state."""
 
     @abstractmethod
+    def wakes(self, after: datetime | None, until: datetime) -> list[tuple[str, datetime]]:
+        """Open requests whose earliest timer is due after ``after`` (any time when None) and at
+        ``until`` at the latest: ``(id, earliest timer)``."""
+
+    @abstractmethod
     def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
         """Held requests waiting in these CSR queues (see ``SQLiteReader.held``)."""
 
@@ -162,6 +167,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS requests_status ON requests(status);
 CREATE INDEX IF NOT EXISTS requests_party ON requests(party_id);
+CREATE INDEX IF NOT EXISTS requests_wake ON requests(wake_at) WHERE wake_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS requests_queue ON requests(queue) WHERE queue IS NOT NULL;
 CREATE INDEX IF NOT EXISTS requests_campaign ON requests(campaign_id, status) WHERE campaign_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
@@ -296,6 +302,12 @@ class SQLiteReader:
             f"ORDER BY created_at").fetchall()
         return [(rid, status, rtype, datetime.fromisoformat(wake) if wake else None)
                 for rid, status, rtype, wake in rows]
+
+    def wakes(self, after: datetime | None, until: datetime) -> list[tuple[str, datetime]]:
+        rows = self._conn.execute(
+            f"SELECT id, wake_at FROM requests WHERE wake_at > ? AND wake_at <= ? AND status NOT IN ({FINAL_SQL})",
+            ("" if after is None else ts(after), ts(until))).fetchall()
+        return [(rid, datetime.fromisoformat(wake)) for rid, wake in rows]
 
     def open_requests(self) -> list[RequestState]:
         rows = self._conn.execute(f"SELECT state FROM requests WHERE status NOT IN ({FINAL_SQL})").fetchall()

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
                               "machine, taking requests in and answering queries come before fulfilment.")
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
+    timer_horizon_seconds: float = Field(900.0, ge=0, description="A passivated request's timer due within "
+                                         "this long is kept in its host's memory; one due later stays in the "
+                                         "journal only, and the host arms it when it comes within this long "
+                                         "(it looks every third of it). 0 keeps every timer in memory.")
     events_poll_seconds: float = Field(0.2, gt=0, le=10, description="How often live streams and webhooks "
                                        "read the journal for new events.")
     events_heartbeat_seconds: float = Field(15.0, gt=0, description="An SSE comment line after this long "

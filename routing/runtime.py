@@ -54,6 +54,7 @@ class Runtime:
                 i, str(s.journal_path(i)), policies, replicas, ns, s.passivate_after or None, s.max_journal_backlog,
                 s.max_driving or None, s.max_active or None, s.max_ready,
                 Intake(s.burst_batch, s.yield_seconds) if s.burst_batch else None, Classifier(self.table),
+                s.timer_horizon_seconds or None,
             )
             for i in range(s.hosts)
         ]

@@ -3,6 +3,10 @@ reactivated by a message, a status query or its own timer), on a simulated clock
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import timedelta
+
 import pytest
 
 from actors.errors import Conflict, InvalidTransition, NotFound
@@ -134,6 +138,45 @@ async def test_a_passivated_request_fires_its_timers_after_reactivation(tmp_path
         rig.close()
 
 
+async def test_a_passivated_request_holds_no_memory_for_a_timer_days_away_and_still_fires_it(tmp_path):
+    """A resolved request waits three days for its customer: passivated, its timer stays in the
+    journal, not in the host's memory, until it comes within the horizon (15 minutes); it then
+    fires on time, across a restart of the host too."""
+    rig = ShardRig(tmp_path, passivate_after=60, inquiry=NO_SELF_SERVICE)
+    restarted = journal = None
+    try:
+        waiting = await rig.create("inquiry")  # its SLA response warning is due in 48 minutes
+        done = await resolved_inquiry(rig)  # its confirmation window ends in three days
+        await rig.advance(minutes=2)
+        assert rig.shard.actors == {} and rig.shard.asleep == set() and len(rig.shard.scheduler) == 0
+
+        await rig.advance(minutes=36)  # the warning is 10 minutes away now: armed
+        assert rig.shard.asleep == {waiting} and len(rig.shard.scheduler) == 1
+        await rig.advance(minutes=11)
+        assert [e["data"]["target"] for e in rig.events(waiting, "slaWarning")] == ["response"]
+        assert rig.shard.asleep.isdisjoint({done})  # three days away still: not in memory
+
+        rig.shard.stop()  # a restart: the new host learns the window from the journal alone
+        journal = SQLiteJournal(tmp_path / "shard.db")
+        restarted = Shard("test-host", journal, rig.shard.policies, local_processes(tmp_path / "bss.db"),
+                          clock=rig.clock, passivate_after=60)
+        restarted.recover()
+        assert done not in restarted.asleep and done not in restarted.actors
+        await rig.clock.advance(timedelta(minutes=WINDOW - 60))  # an hour before the window ends
+        assert journal.get(done).status == "resolved" and done not in restarted.actors
+        await rig.clock.advance(timedelta(minutes=120))  # nothing but the timer wakes it
+        for _ in range(200):
+            if [e["type"] for e in journal.events(done) if e["type"] == "closed"]:
+                break
+            await asyncio.sleep(0.01)
+        assert json.loads(await restarted.status(done))["status"] == "closed"
+    finally:
+        if restarted is not None:
+            restarted.stop()
+            journal.close()
+        rig.close()
+
+
 async def test_after_a_restart_only_requests_with_work_are_loaded(tmp_path):
     rig = ShardRig(tmp_path, inquiry=NO_SELF_SERVICE)
     rid = await rig.create("inquiry")
@@ -142,7 +185,8 @@ async def test_after_a_restart_only_requests_with_work_are_loaded(tmp_path):
     again = Shard("test-host", journal, rig.shard.policies, local_processes(tmp_path / "bss.db"), clock=rig.clock)
     try:
         again.recover()
-        assert again.rehydrated == 1 and again.actors == {} and again.asleep == {rid}  # held: waits passivated
+        assert again.rehydrated == 1 and again.actors == {}  # held: waits passivated
+        assert again.asleep == set()  # its first timer (48 minutes) is beyond the horizon: in the journal only
         assert b'"status":"held"' in await again.status(rid)
         assert rid in again.actors
     finally:
