@@ -5,7 +5,9 @@ pays no delay, and 64 concurrent callers share a few Ray calls instead of 64 (ea
 about a millisecond of CPU here, whatever it carries). A batch holds at most ``max_size`` items
 and at most ``max_inflight`` batches travel at once. Each item gets its own answer or error.
 With ``max_waiting``, a submit that would make more items wait than that is refused at once
-(``Overloaded``), so a burst larger than the runtime can take never queues without bound.
+(``Overloaded``), so a burst larger than the runtime can take never queues without bound. With a
+``timeout``, a submit not answered within it fails with ``TimedOut``: an item that had not left yet
+is taken out (nothing of it is done), one already on its way may still be done.
 
 Used by the gateway for creates (gateway -> router) and by request hosts for activities
 (host -> process actor).
@@ -17,7 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .errors import Overloaded
+from .errors import Overloaded, TimedOut
 
 Send = Callable[[list[Any]], Awaitable[list[Any]]]
 
@@ -32,17 +34,38 @@ class Batcher:
         self.inflight = 0
         self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
 
-    async def submit(self, item: Any) -> Any:
+    async def submit(self, item: Any, timeout: float | None = None) -> Any:
         if self.max_waiting is not None and len(self.pending) >= self.max_waiting:
             raise Overloaded(f"{len(self.pending)} items are already waiting; retry shortly")
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         self.pending.append((item, fut))
         if self.inflight < self.max_inflight:
             self._flush()
-        result = await fut
+        if timeout is None:
+            result = await fut
+        else:
+            expiry = loop.call_later(timeout, self._expire, fut, timeout)
+            try:
+                result = await fut
+            finally:
+                expiry.cancel()
         if isinstance(result, Exception):
             raise result
         return result
+
+    def _expire(self, fut: asyncio.Future, timeout: float) -> None:
+        if fut.done():
+            return
+        for n, (_, waiting) in enumerate(self.pending):
+            if waiting is fut:  # not sent yet: it never will be
+                del self.pending[n]
+                fut.set_result(TimedOut(f"no answer within {timeout:g} s; it was still waiting to be sent, "
+                                        "so nothing was done; retry shortly"))
+                return
+        fut.set_result(TimedOut(f"no answer within {timeout:g} s; it was sent, so it may still be done "
+                                "(a create sent again with the same Idempotency-Key is answered with the "
+                                "request it made)"))
 
     def _flush(self) -> None:
         batch, self.pending = self.pending[: self.max_size], self.pending[self.max_size:]

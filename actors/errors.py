@@ -61,6 +61,15 @@ class Overloaded(NotReady):
     title = "Overloaded"
 
 
+class TimedOut(SwitchboardError):
+    """The runtime did not answer within the gateway's deadline (``SWITCHBOARD_CALL_TIMEOUT_SECONDS``).
+    The detail says whether the call had left the gateway: if it had, what it asked may still be
+    done (a create with an Idempotency-Key is safe to send again)."""
+
+    code = "runtime.timeout"
+    title = "Runtime did not answer in time"
+
+
 class SubscriptionNotFound(NotFound):
     code = "hub.not_found"
     title = "No such subscription"

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from actors.errors import Conflict, Invalid, NotFound, NotReady, SwitchboardError
+from actors.errors import Conflict, Invalid, NotFound, NotReady, SwitchboardError, TimedOut
 
 from .auth import Forbidden, RateLimited, Unauthorized
 
@@ -34,6 +34,7 @@ STATUS_OF: list[tuple[type[SwitchboardError], int]] = [
     (Conflict, 409),
     (Invalid, 422),
     (NotReady, 503),
+    (TimedOut, 504),
 ]
 
 
@@ -59,7 +60,7 @@ def _field(loc: tuple | list) -> str:
 async def on_domain(request: Request, exc: SwitchboardError) -> JSONResponse:
     status = next((s for cls, s in STATUS_OF if isinstance(exc, cls)), 500)
     errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
-    headers = {"Retry-After": "1"} if status == 503 else None
+    headers = {"Retry-After": "1"} if status in (503, 504) else None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
     elif isinstance(exc, RateLimited):

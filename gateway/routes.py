@@ -44,6 +44,9 @@ PROBLEMS = {
     422: {"description": "A field is invalid; `errors[].field` names it (problem details)."},
     503: {"description": "The runtime is not ready, or overloaded (`runtime.overloaded`: nothing was "
                  "created); retry after `Retry-After` (problem details)."},
+    504: {"description": "A request host did not answer within `SWITCHBOARD_CALL_TIMEOUT_SECONDS` "
+                 "(`runtime.timeout`); the detail says whether the call had left the gateway, and so "
+                 "whether it may still be done (problem details)."},
 }
 
 

@@ -14,7 +14,7 @@ import ray
 
 from actors import names
 from actors.batching import Batcher
-from actors.errors import Overloaded
+from actors.errors import Overloaded, TimedOut
 from actors.events import EventFilter, EventRow
 from actors.journal import Query, SQLiteReader
 from bss import open_bss
@@ -70,14 +70,19 @@ class RuntimeClient:
             raise Overloaded(f"{waiting} creates are already waiting; retry shortly")
         h, rid = self.dispatcher.route(body, key, actor)
         item = (rid, body_json if body_json is not None else body.model_dump_json(), key, actor, None)
-        created, state = await self.creates[h].submit(item)
+        created, state = await self.creates[h].submit(item, self.settings.call_timeout_seconds)
         return created, rid, state
 
     async def status(self, request_id: str) -> bytes:
-        return await self.queries[self.shard(request_id)].submit(request_id)
+        return await self.queries[self.shard(request_id)].submit(request_id, self.settings.call_timeout_seconds)
 
     async def act(self, request_id: str, action: str, actor: str, data: dict[str, Any]) -> bytes:
-        return await self.host(request_id).act.remote(request_id, action, actor, data)
+        deadline = self.settings.call_timeout_seconds
+        try:
+            return await asyncio.wait_for(self.host(request_id).act.remote(request_id, action, actor, data), deadline)
+        except TimeoutError:
+            raise TimedOut(f"no answer within {deadline:g} s; the action was sent, so it may still be done: "
+                           "look at the request before sending it again") from None
 
     async def held(self, queues: list[str]) -> list[tuple[int, str, str, str, str | None, str | None, str]]:
         """Held requests waiting in these CSR queues, from every journal shard."""

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
                               "machine, taking requests in and answering queries come before fulfilment.")
     passivate_after: float = Field(300.0, ge=0, description="Seconds a request actor may sit idle before its "
                                    "host unloads it (its state is in the journal); 0 never does.")
+    call_timeout_seconds: float = Field(30.0, gt=0, description="How long the gateway waits for a request "
+                                        "host to answer a create, a status query or an action; then it "
+                                        "answers 504 runtime.timeout (the detail says whether the call had "
+                                        "left the gateway).")
     timer_horizon_seconds: float = Field(900.0, ge=0, description="A passivated request's timer due within "
                                          "this long is kept in its host's memory; one due later stays in the "
                                          "journal only, and the host arms it when it comes within this long "

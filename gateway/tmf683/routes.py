@@ -48,7 +48,9 @@ ERRORS = {code: {"description": f"{text} (TMF Error: code, reason, message, stat
           for code, text in ((400, "Bad Request: a mandatory attribute missing, a malformed body or query"),
                              (404, "No PartyInteraction with this id"),
                              (405, "Method not allowed"),
-                             (409, "Conflict: a refused status change, or a change of what the request is"))}
+                             (409, "Conflict: a refused status change, or a change of what the request is"),
+                             (503, "The runtime is not ready or overloaded; retry after `Retry-After`"),
+                             (504, "A request host did not answer in time (`runtime.timeout`)"))}
 
 
 def body_doc(definition: str, media: str = "application/json") -> dict[str, Any]:

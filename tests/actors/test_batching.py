@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from actors.batching import Batcher
-from actors.errors import Overloaded
+from actors.errors import Overloaded, TimedOut
 
 
 class Recorder:
@@ -79,3 +79,28 @@ async def test_a_full_queue_refuses_at_once_and_creates_nothing():
     release.set()
     assert await first == 0 and await asyncio.gather(*waiting) == [1, 2, 3]
     assert sorted(n for batch in seen for n in batch) == [0, 1, 2, 3]  # 4 was never sent
+
+
+async def test_a_deadline_takes_out_what_was_not_sent_and_says_what_was():
+    """Past its deadline a caller gets TimedOut: an item still waiting is never sent (nothing of it
+    is done), and one already on its way is said to be possibly done."""
+    release = asyncio.Event()
+    calls: list[list[int]] = []
+
+    async def stuck(items):
+        calls.append(list(items))
+        await release.wait()
+        return [i * 2 for i in items]
+
+    b = Batcher(stuck, max_inflight=1)
+    on_its_way = asyncio.create_task(b.submit(1, timeout=0.05))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(b.submit(2, timeout=0.05))
+    patient = asyncio.create_task(b.submit(3))
+    with pytest.raises(TimedOut, match="it was sent, so it may still be done"):
+        await on_its_way
+    with pytest.raises(TimedOut, match="nothing was done"):
+        await waiting
+    release.set()
+    assert await patient == 6
+    assert calls == [[1], [3]]  # 2 was taken out before it left

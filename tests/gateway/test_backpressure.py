@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import Live, inquiry
+from tests.conftest import Live, eventually, inquiry
 
 
 async def test_a_burst_beyond_the_queue_gets_503s_and_loses_nothing(ray_session, settings_factory):
@@ -28,5 +28,29 @@ async def test_a_burst_beyond_the_queue_gets_503s_and_loses_nothing(ray_session,
         assert metrics["switchboard_creates_waiting"] == 0  # every create answered: none held
         assert 0 <= metrics["switchboard_requests_ready"] <= len(created)
         assert metrics["switchboard_journal_backlog"] >= 0
+    finally:
+        await live.aclose()
+
+
+async def test_a_host_slower_than_the_deadline_gets_504_and_the_create_is_made_once(ray_session, settings_factory):
+    """A deadline shorter than any create (a Ray call and an fsync): the client gets 504 at once,
+    told the call had left (so it may still be done), and the create it sent is made exactly once,
+    also when the client sends it again with its Idempotency-Key."""
+    live = Live(settings_factory(call_timeout_seconds=0.001))
+    try:
+        key = {"Idempotency-Key": "deadline-1"}
+        first = await live.http.post("/api/v1/requests", json=inquiry(), headers=key)
+        assert first.status_code == 504, first.text
+        assert first.json()["code"] == "runtime.timeout" and "may still be done" in first.json()["detail"]
+        assert first.headers["Retry-After"] == "1"
+        again = await live.http.post("/api/v1/requests", json=inquiry(), headers=key)
+        assert again.status_code == 504
+
+        async def listed():
+            rows = (await live.http.get("/api/v1/requests")).json()  # read from the journal: no deadline
+            return rows if rows else None
+        rows = await eventually(listed, timeout=30, interval=0.1)
+        await asyncio.sleep(0.5)  # had the repeat made a second one, it would be there by now
+        assert len((await live.http.get("/api/v1/requests")).json()) == len(rows) == 1
     finally:
         await live.aclose()
