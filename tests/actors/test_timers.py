@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from actors.clock import ManualClock
@@ -49,3 +50,28 @@ async def test_stale_entries_do_not_pile_up():
         s.arm("k", clock.now() + timedelta(days=3, seconds=n), lambda: None)
     assert len(s) == 1 and len(s._heap) < 2000
     s.stop()
+
+
+async def test_thousands_due_at_once_leave_the_host_turns_and_all_fire_once():
+    """A campaign's requests reach their timers together (three days on): the host must still
+    answer meanwhile, so the scheduler gives the event loop a turn between slices of callbacks;
+    a timer armed by someone else during such a turn is fired too, and nothing twice."""
+    clock = ManualClock()
+    due = clock.now() + timedelta(days=3)
+    fired: list[str] = []
+    s = Scheduler(clock)
+    for n in range(1000):
+        s.arm(f"r{n}", due + timedelta(microseconds=n), lambda n=n: fired.append(f"r{n}"))
+    seen: list[int] = []
+
+    async def a_query_meanwhile() -> None:
+        while len(fired) < 1001:
+            seen.append(len(fired))
+            if len(fired) > 500 and "late" not in s._armed and all(k != "late" for k in fired):
+                s.arm("late", clock.now(), lambda: fired.append("late"))  # armed by another task
+            await asyncio.sleep(0)
+    probe = asyncio.create_task(a_query_meanwhile())
+    await clock.advance(timedelta(days=3, seconds=1))
+    await asyncio.wait_for(probe, 5)
+    assert any(0 < n < 1000 for n in seen)  # it ran while the timers fired, not only before and after
+    assert sorted(fired) == sorted([f"r{n}" for n in range(1000)] + ["late"]) and len(s) == 0
