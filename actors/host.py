@@ -137,9 +137,10 @@ class Shard:
                  max_backlog: int | None = None, max_driving: int | None = None, max_active: int | None = None,
                  max_ready: int | None = None, intake: Intake | None = None, classifier: Any = None,
                  timer_horizon: float | None = TIMER_HORIZON):
-        """``timer_horizon``: see ``_wake_at`` (None: every timer in memory). ``classifier``: what turns a create's body into its initial state
+        """``classifier``: what turns a create's body into its initial state
         (``routing.router.Classifier``, from the routing table); without it the shard takes
-        classified states only (``create_states``)."""
+        classified states only (``create_states``). ``timer_horizon``: see ``_wake_at`` (None:
+        every timer in memory)."""
         self.name = name
         self.classifier = classifier
         self.journal = journal

@@ -44,8 +44,9 @@ class RuntimeCollector(Collector):
                  "(past SWITCHBOARD_MAX_READY on a host, its new creates get 503)"),
                 ("journal_backlog", "journalBacklog", "Journal commits waiting for the hosts' writer threads "
                  "(past SWITCHBOARD_MAX_JOURNAL_BACKLOG on a host, its new creates get 503)"),
-                ("creates_waiting", "createsWaiting", "Creates this gateway process has sent to the hosts and "
-                 "not had answered yet (at SWITCHBOARD_MAX_WAITING_CREATES, new ones get 503)")):
+                ("creates_waiting", "createsWaiting", "Creates waiting in this gateway process to be sent to "
+                 "their host while a batch is on its way there (at SWITCHBOARD_MAX_WAITING_CREATES, new ones "
+                 "get 503)")):
             w = GaugeMetricFamily(f"switchboard_{name}", help_ + ".")
             w.add_metric([], self.snapshot.get(key, 0))
             yield w

@@ -157,5 +157,5 @@ class RuntimeClient:
                 "createsWaiting": self.creates_waiting()}
 
     def creates_waiting(self) -> int:
-        """Creates this gateway has sent on or is about to send, not answered yet."""
+        """Creates waiting here to be sent to their host (each host has a batch on its way meanwhile)."""
         return sum(len(b.pending) for b in self.creates)
