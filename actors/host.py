@@ -33,6 +33,7 @@ from .timers import Scheduler
 
 log = logging.getLogger(__name__)
 TIMER_HORIZON = 900.0  # seconds: a passivated request's timer due later stays in the journal only
+ARM_SLICE = 1000  # upcoming timers armed between two turns of the event loop
 CLASSIFY_SLICE = 100  # creates of a batch classified between two turns of the event loop
 
 
@@ -168,6 +169,9 @@ class Shard:
         self.creating: dict[str, asyncio.Future] = {}
         self.scheduler = Scheduler(self.clock)  # every timer of the shard's requests, active or passivated
         self.asleep: set[str] = set()  # passivated requests with a timer armed
+        self.waking: deque[str] = deque()  # passivated requests whose timer is due, waiting for room
+        self.waking_ids: set[str] = set()
+        self.ringing = 0  # woken requests firing their timers now (at most max_driving)
         self.timer_horizon = timer_horizon
         self._armed_until: datetime | None = None  # every passivated request's timer due by then is armed
         self._horizon: asyncio.Task | None = None
@@ -301,7 +305,10 @@ class Shard:
         self._take_up()
 
     def _take_up(self) -> None:
-        """Start waiting requests, oldest first, while there is room; keep memory within ``max_active``."""
+        """Start waiting requests, oldest first, while there is room; keep memory within
+        ``max_active``. Requests woken by their timers first, within their own room."""
+        while self.waking and self._wake_room():
+            self._wake_next()
         while self.ready and self._room():
             rid, _ = self.ready.popleft()
             self.in_line.discard(rid)
@@ -378,33 +385,62 @@ class Shard:
         while True:
             await self.clock.sleep(max(1.0, self.timer_horizon / 3))
             try:
-                self._arm_upcoming()
+                await self._arm_upcoming()
             except Exception:  # never let one bad look stop the timers for good
                 log.exception("%s: arming upcoming timers failed", self.name)
 
-    def _arm_upcoming(self) -> int:
+    async def _arm_upcoming(self) -> int:
         """Arm the passivated requests whose timer has come within the horizon since the last
-        look (the journal's ``wake_at``); how many."""
+        look (the journal's ``wake_at``), a slice at a time; how many."""
         assert self.timer_horizon is not None
         until = self.clock.now() + timedelta(seconds=self.timer_horizon)
+        upcoming = self.journal.wakes(self._armed_until, until)
+        self._armed_until = until  # meanwhile, a request passivated with a timer due by then arms it itself
         armed = 0
-        for rid, due in self.journal.wakes(self._armed_until, until):
+        for n, (rid, due) in enumerate(upcoming):
+            if n and n % ARM_SLICE == 0:
+                await asyncio.sleep(0)  # a campaign's requests come within the horizon together
             if rid in self.actors or rid in self.dedicated or rid in self.asleep:
                 continue  # an active actor arms its own timers
             self.asleep.add(rid)
             self.scheduler.arm(rid, due, lambda rid=rid: self._wake(rid))
             armed += 1
-        self._armed_until = until
         return armed
 
     def _wake(self, rid: str) -> None:
+        """A passivated request's timer is due: it is loaded and fires it as soon as fewer than
+        ``max_driving`` woken requests are firing theirs. Thousands due at once (a campaign's
+        requests, three days on) so come into memory a few hundred at a time, not all together."""
         self.asleep.discard(rid)
-        if rid in self.actors:
+        if rid in self.actors or rid in self.waking_ids:
             return
+        self.waking.append(rid)
+        self.waking_ids.add(rid)
+        self._take_up()
+
+    def _wake_room(self) -> bool:
+        return self.max_driving is None or self.ringing < self.max_driving
+
+    def _wake_next(self) -> None:
+        rid = self.waking.popleft()
+        self.waking_ids.discard(rid)
+        if rid in self.actors:
+            return  # loaded meanwhile (a query, a message): its actor fired its timers itself
         try:
-            self._load(rid)
+            actor = self._load(rid)
         except Exception:
             log.exception("%s: could not wake request %s", self.name, rid)
+            return
+        if isinstance(actor, RequestActor):
+            actor._alarm()  # now, rather than when the scheduler comes to it
+            ring = actor._ringing
+            if ring is not None and not ring.done():
+                self.ringing += 1
+                ring.add_done_callback(self._ring_done)
+
+    def _ring_done(self, _task: asyncio.Task) -> None:
+        self.ringing -= 1
+        self._take_up()
 
     def stop(self) -> None:
         if self._sweeper is not None:
@@ -651,6 +687,7 @@ class Shard:
         return {"host": self.name, "pid": os.getpid(), "active": len(self.actors), "dedicated": len(self.dedicated),
                 "rehydrated": self.rehydrated, "passivated": self.passivated, "reactivated": self.reactivated,
                 "waiting": len(self.asleep), "ready": len(self.ready), "driving": self.driving,
+                "waking": len(self.waking), "ringing": self.ringing,
                 "deferred": self.deferred}
 
     async def metrics_snapshot(self) -> dict[str, Any]:

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
                                      "it, new creates are answered 503 with Retry-After.")
     max_driving: int = Field(256, ge=0, description="Requests a host takes up at once from creates (their "
                              "fulfilment running); a create beyond it is journaled as acknowledged and taken "
-                             "up in turn. 0: no bound.")
+                             "up in turn. Also how many passivated requests woken by their timers fire them at once. "
+                             "0: no bound.")
     max_active: int = Field(20000, ge=0, description="Request actors a host keeps in memory; past it the least "
                             "recently used idle ones are passivated at once. 0: no bound.")
     max_ready: int = Field(500000, ge=1, description="Acknowledged requests a host lets wait to be taken up; "

@@ -200,3 +200,42 @@ async def test_another_party_cannot_cancel_and_learns_nothing(rig):
         await rig.shard.act(rid, "cancel", "party:CUST-0002", {"reason": "not mine"})
     assert (await rig.status(rid))["status"] == "held"
     assert (await rig.act(rid, "cancel", "party:CUST-0001"))["status"] == "cancelled"
+
+
+async def test_many_timers_due_at_once_load_their_requests_a_few_at_a_time(tmp_path):
+    """Forty resolved requests reach the end of their confirmation window together: they are
+    loaded and closed at most ``max_driving`` (4) at a time, not all in memory at once, and every
+    one of them closes."""
+    from routing.router import request_id
+    from tests.actors.test_create_bodies import body
+
+    rig = ShardRig(tmp_path, passivate_after=60, shard_options={"max_driving": 4})
+    try:
+        ids = [request_id(None, "channel:web") for _ in range(40)]
+        answers = await rig.shard.create_many([(rid, body(), None, "channel:web", None) for rid in ids])
+        assert all(a[0] is True for a in answers)
+        for _ in range(100):
+            await rig.settle()
+            if all(rig.journal.get(rid).status == "resolved" for rid in ids):
+                break
+        await rig.advance(minutes=2)
+        assert rig.shard.actors == {}  # all passivated, the window three days away
+
+        peak = 0
+
+        async def watch() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, len(rig.shard.actors))
+                await asyncio.sleep(0)
+        watcher = asyncio.create_task(watch())
+        await rig.advance(minutes=WINDOW + 1)
+        for _ in range(300):
+            if all(rig.journal.get(rid).status == "closed" for rid in ids):
+                break
+            await asyncio.sleep(0.01)
+        watcher.cancel()
+        assert [rig.journal.get(rid).status for rid in ids] == ["closed"] * 40
+        assert 1 <= peak <= 4 and rig.shard.ringing == 0 and not rig.shard.waking
+    finally:
+        rig.close()
