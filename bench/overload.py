@@ -233,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             stats, statuses = run_wrk(server.url, args.connections, args.seconds, args.timeout)
         finally:
             watch.stop()
-        time.sleep(2)
+        time.sleep(2)  # creates cut off by wrk's stop are answered (or not) by now
         watch.scrape()
-        watch.samples.append(watch.take())  # creates cut off by wrk's stop are answered (or not) by now
+        watch.samples.append(watch.take())
         in_journal = journal_total(server.url)
         print()
         print(report(args, commit, idle_pss, watch, stats, statuses, in_journal, settings), flush=True)
