@@ -64,8 +64,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import (CLK_TCK, PY, ROOT, Server, _name, _stat, free_port, log, self_cpu, session_pids,
-                       clean_up, system_busy)
+from bench.run import (CLK_TCK, PY, ROOT, Server, _name, _stat, free_port, guarded, log, self_cpu, session_pids,
+                       stop_on_signals, system_busy)
 from gateway.keystore import DEMO_KEYS
 
 OPERATOR_KEY = next(token for token, role, _ in DEMO_KEYS if role == "operator")
@@ -541,14 +541,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, on_signal)  # explicitly: a shell starts background jobs with SIGINT ignored
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    stop_on_signals()
     work = Path(tempfile.mkdtemp(prefix="switchboard-campaign-"))
+    return guarded(lambda: run(args, work), work, args.keep)
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
     res = Result(args.requests)
     commit = git_commit()
     try:
@@ -572,17 +570,6 @@ def main(argv: list[str] | None = None) -> int:
     except RunBroke as exc:
         log(f"FAILED: {exc}")
         return 1
-    except KeyboardInterrupt as exc:
-        log(f"stopped: {exc or 'Ctrl-C'}")
-        return 130
-    except Exception as exc:
-        import traceback
-
-        traceback.print_exc()
-        log(f"FAILED: {type(exc).__name__}: {exc}")
-        return 1
-    finally:
-        clean_up(work, args.keep)
 
 
 if __name__ == "__main__":

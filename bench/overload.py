@@ -34,11 +34,8 @@ grows by less than it did in the first third; the report gives both slopes.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,8 +45,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.campaign import ADMIN_KEY, GiB, MiB, git_commit, meminfo, snapshot, start_server
-from bench.run import LUA, clean_up, log
+from bench.campaign import (
+    ADMIN_KEY,
+    GiB,
+    MiB,
+    git_commit,
+    meminfo,
+    snapshot,
+    start_server,
+)
+from bench.run import LUA, guarded, have_wrk, log, run_wrk, stop_on_signals
 from gateway.keystore import DEMO_KEYS
 
 CHANNEL_KEY = next(token for token, role, _ in DEMO_KEYS if role == "channel")
@@ -130,15 +135,11 @@ class Watch:
             t.join()
 
 
-def run_wrk(url: str, connections: int, seconds: float, timeout: float) -> tuple[dict, dict]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", f"--timeout={timeout:g}s",
-           "-H", f"Authorization: Bearer {CHANNEL_KEY}", "-s", str(LUA / "overload.lua"), url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + timeout + 60)
-    stats = re.search(r"^BENCH_JSON (\{.*\})$", out.stdout, re.M)
-    statuses = re.search(r"^BENCH_STATUS (\{.*\})$", out.stdout, re.M)
-    if out.returncode != 0 or stats is None or statuses is None:
-        raise RuntimeError(f"wrk failed ({out.returncode}): {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
-    return json.loads(stats.group(1)), json.loads(statuses.group(1))
+def overload(url: str, connections: int, seconds: float, timeout: float) -> tuple[dict, dict]:
+    """wrk's numbers, and its answers by status."""
+    stats = run_wrk(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", f"--timeout={timeout:g}s",
+                     "-H", f"Authorization: Bearer {CHANNEL_KEY}", "-s", str(LUA / "overload.lua"), url], seconds)
+    return stats, stats.pop("statuses")
 
 
 def journal_total(url: str) -> int:
@@ -211,48 +212,34 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    if not have_wrk():
+        return 2
+    stop_on_signals()
     work = Path(tempfile.mkdtemp(prefix="switchboard-overload-"))
+    return guarded(lambda: run(args, work), work, args.keep)  # the server is stopped there too
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
     commit = git_commit()
     settings = {"SWITCHBOARD_CHANNEL_RATE_LIMIT_PER_SECOND": "1000000",
                 "SWITCHBOARD_CHANNEL_RATE_LIMIT_BURST": "1000000", "SWITCHBOARD_MAX_READY": str(args.max_ready)}
-    server = None
+    server = start_server(work, args.start_timeout, [], settings)
+    time.sleep(3)  # the actors settle after /readyz
+    idle_pss = sum(p.pss for p in snapshot({server.sid}).values())
+    watch = Watch(server.url, server.sid, server.proc.pid, args.sample_every)
+    log(f"idle: {idle_pss / MiB:,.0f} MiB PSS; {args.connections} connections for {args.seconds:g} s")
+    watch.start()
     try:
-        server = start_server(work, args.start_timeout, [], settings)
-        time.sleep(3)  # the actors settle after /readyz
-        idle_pss = sum(p.pss for p in snapshot({server.sid}).values())
-        watch = Watch(server.url, server.sid, server.proc.pid, args.sample_every)
-        log(f"idle: {idle_pss / MiB:,.0f} MiB PSS; {args.connections} connections for {args.seconds:g} s")
-        watch.start()
-        try:
-            stats, statuses = run_wrk(server.url, args.connections, args.seconds, args.timeout)
-        finally:
-            watch.stop()
-        time.sleep(2)  # creates cut off by wrk's stop are answered (or not) by now
-        watch.scrape()
-        watch.samples.append(watch.take())
-        in_journal = journal_total(server.url)
-        print()
-        print(report(args, commit, idle_pss, watch, stats, statuses, in_journal, settings), flush=True)
-        return 0
-    except KeyboardInterrupt as exc:
-        log(f"stopped: {exc or 'Ctrl-C'}")
-        return 130
-    except Exception as exc:
-        import traceback
-
-        traceback.print_exc()
-        log(f"FAILED: {type(exc).__name__}: {exc}")
-        return 1
+        stats, statuses = overload(server.url, args.connections, args.seconds, args.timeout)
     finally:
-        if server is not None:
-            server.stop()
-        clean_up(work, args.keep)
+        watch.stop()
+    time.sleep(2)  # creates cut off by wrk's stop are answered (or not) by now
+    watch.scrape()
+    watch.samples.append(watch.take())
+    in_journal = journal_total(server.url)
+    print()
+    print(report(args, commit, idle_pss, watch, stats, statuses, in_journal, settings), flush=True)
+    return 0
 
 
 if __name__ == "__main__":

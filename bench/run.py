@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,11 +282,53 @@ def wrk_cmd(args: argparse.Namespace, url: str, script: str, script_args: list[s
 
 
 def run_wrk(cmd: list[str], seconds: float) -> dict[str, Any]:
+    """wrk's numbers (``BENCH_JSON``, bench/lua/report.lua), with its answers by status under
+    ``statuses`` when the script counts them (``BENCH_STATUS``, bench/lua/overload.lua)."""
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
     m = re.search(r"^BENCH_JSON (\{.*\})$", out.stdout, re.M)
     if out.returncode != 0 or m is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
-    return json.loads(m.group(1))
+    stats = json.loads(m.group(1))
+    if (statuses := re.search(r"^BENCH_STATUS (\{.*\})$", out.stdout, re.M)) is not None:
+        stats["statuses"] = json.loads(statuses.group(1))
+    return stats
+
+
+def have_wrk() -> bool:
+    """Whether wrk is installed; says how to install it when it is not."""
+    if shutil.which("wrk") is not None:
+        return True
+    print("bench: wrk is not installed. Install it with:\n    apt-get update && apt-get install -y wrk\n"
+          "(Debian package 'wrk'), then run this command again.", file=sys.stderr)
+    return False
+
+
+def stop_on_signals() -> None:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt, so that clean-ups run (set explicitly: a
+    shell starts background jobs with SIGINT ignored)."""
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+
+def guarded(body: Callable[[], int], work: Path, keep: bool) -> int:
+    """``body()``'s exit code; 130 when stopped (Ctrl-C, a signal), 1 with the traceback on an
+    error. Whatever happens, every server is stopped and ``work`` removed (or kept)."""
+    try:
+        return body()
+    except KeyboardInterrupt as exc:
+        log(f"stopped: {exc or 'Ctrl-C'}")
+        return 130
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        log(f"FAILED: {type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        clean_up(work, keep)
 
 
 def children_cpu() -> float:
@@ -814,21 +857,14 @@ def emit(args: argparse.Namespace, m: dict[str, str], rows: list[Row], idle: flo
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    if shutil.which("wrk") is None:
-        print("bench: wrk is not installed. Install it with:\n    apt-get update && apt-get install -y wrk\n"
-              "(Debian package 'wrk'), then run this command again.", file=sys.stderr)
+    if not have_wrk():
         return 2
     started = time.monotonic()
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
 
     def on_alarm(signum, frame):
         raise TimeLimitExceeded(f"the benchmark exceeded --time-limit {args.time_limit:g} s")
 
-    signal.signal(signal.SIGINT, on_signal)  # explicitly: a shell starts background jobs with SIGINT ignored
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    stop_on_signals()
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(args.time_limit))
 
