@@ -9,8 +9,8 @@ With ``max_waiting``, a submit that would make more items wait than that is refu
 ``timeout``, a submit not answered within it fails with ``TimedOut``: an item that had not left yet
 is taken out (nothing of it is done), one already on its way may still be done.
 
-Used by the gateway for creates (gateway -> router) and by request hosts for activities
-(host -> process actor).
+Used by the gateway for creates and status queries (gateway -> request host) and by request hosts
+for activities (host -> process actor).
 """
 
 from __future__ import annotations

@@ -389,14 +389,13 @@ class Shard:
             except Exception:  # never let one bad look stop the timers for good
                 log.exception("%s: arming upcoming timers failed", self.name)
 
-    async def _arm_upcoming(self) -> int:
+    async def _arm_upcoming(self) -> None:
         """Arm the passivated requests whose timer has come within the horizon since the last
-        look (the journal's ``wake_at``), a slice at a time; how many."""
+        look (the journal's ``wake_at``), a slice at a time."""
         assert self.timer_horizon is not None
         until = self.clock.now() + timedelta(seconds=self.timer_horizon)
         upcoming = self.journal.wakes(self._armed_until, until)
         self._armed_until = until  # meanwhile, a request passivated with a timer due by then arms it itself
-        armed = 0
         for n, (rid, due) in enumerate(upcoming):
             if n and n % ARM_SLICE == 0:
                 await asyncio.sleep(0)  # a campaign's requests come within the horizon together
@@ -404,8 +403,6 @@ class Shard:
                 continue  # an active actor arms its own timers
             self.asleep.add(rid)
             self.scheduler.arm(rid, due, lambda rid=rid: self._wake(rid))
-            armed += 1
-        return armed
 
     def _wake(self, rid: str) -> None:
         """A passivated request's timer is due: it is loaded and fires it as soon as fewer than
@@ -530,7 +527,7 @@ class Shard:
 
     def _refusal(self) -> Overloaded | None:
         """Why new creates are refused now, if they are: the journal or the line behind."""
-        backlog = getattr(self.journal, "backlog", lambda: 0)()
+        backlog = self.journal.backlog()
         if self.max_backlog is not None and backlog > self.max_backlog:
             return Overloaded(f"{self.name}: {backlog} journal writes are waiting; retry shortly")
         if self.max_ready is not None and len(self.ready) > self.max_ready:
@@ -694,7 +691,7 @@ class Shard:
         return {"transitions": dict(self.metrics.transitions), "sla": dict(self.metrics.sla_events),
                 "active": len(self.actors) + len(self.dedicated), "passivated": self.passivated,
                 "reactivated": self.reactivated, "ready": len(self.ready),
-                "journalBacklog": getattr(self.journal, "backlog", lambda: 0)()}
+                "journalBacklog": self.journal.backlog()}
 
 
 @ray.remote(max_restarts=-1, max_task_retries=3)

@@ -110,6 +110,10 @@ class Journal(ABC):
     def open_ids(self) -> list[tuple[str, str, str, datetime | None]]:
         """Every open request ``(id, status, request type, earliest timer)``, without its state."""
 
+    def backlog(self) -> int:
+        """Commits waiting to be written (none for a journal that writes as it is called)."""
+        return 0
+
     @abstractmethod
     def wakes(self, after: datetime | None, until: datetime) -> list[tuple[str, datetime]]:
         """Open requests whose earliest timer is due after ``after`` (any time when None) and at

@@ -137,7 +137,7 @@ class RuntimeClient:
         """Transitions counted by the hosts and open requests by status, for /metrics."""
         transitions: dict[tuple[str, str, str], int] = {}
         sla: dict[tuple[str, str, str], int] = {}
-        memory = {"active": 0, "passivated": 0, "reactivated": 0, "ready": 0, "journalBacklog": 0}
+        summed = {"active": 0, "passivated": 0, "reactivated": 0, "ready": 0, "journalBacklog": 0}  # over the hosts
         for ref in [h.metrics_snapshot.remote() for h in self.hosts]:
             try:
                 snap = await asyncio.wait_for(ref, PING_TIMEOUT)
@@ -147,13 +147,13 @@ class RuntimeClient:
                 transitions[key] = transitions.get(key, 0) + n
             for key, n in snap["sla"].items():
                 sla[key] = sla.get(key, 0) + n
-            for key in memory:
-                memory[key] += snap[key]
+            for key in summed:
+                summed[key] += snap[key]
         by_status: dict[str, int] = {}
         for counts in await asyncio.to_thread(lambda: [r.count_by_status() for r in self.readers]):
             for status, n in counts.items():
                 by_status[status] = by_status.get(status, 0) + n
-        return {"transitions": transitions, "byStatus": by_status, "sla": sla, **memory,
+        return {"transitions": transitions, "byStatus": by_status, "sla": sla, **summed,
                 "createsWaiting": self.creates_waiting()}
 
     def creates_waiting(self) -> int:

@@ -148,7 +148,7 @@ class Dispatcher:
     share (``create_states``). Used where batches are large and the caller has CPU to spare: the
     ``campaigns`` actor, the ``router`` actor. During a campaign the hosts are the busy processes
     (journaling 100,000 rows while the ``campaigns`` actor only reads rows): the whole 100,000 took
-    40 to 42 s with the rows classified in the ``campaigns`` actor, 47 to 55 s with them classified
+    35 to 42 s with the rows classified in the ``campaigns`` actor, 47 to 55 s with them classified
     in the hosts. The gateway, one process for every channel, sends bodies instead (``route``, then
     the host's ``create_many``)."""
 
